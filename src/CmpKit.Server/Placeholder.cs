@@ -1,0 +1,1 @@
+namespace CmpKit.Server; internal static class Placeholder { }

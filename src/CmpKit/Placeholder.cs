@@ -1,0 +1,1 @@
+namespace CmpKit; internal static class Placeholder { }
