@@ -1,0 +1,134 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace CmpKit.Client;
+
+/// <summary>Shared-secret credentials for PasswordBasedMac protection (RFC 9810, section 5.1.3.1).</summary>
+public sealed class CmpMacCredentials
+{
+    /// <summary>Creates MAC credentials.</summary>
+    /// <param name="secret">The shared secret (OpenSSL's -secret, as bytes).</param>
+    /// <param name="reference">The reference value sent as senderKID (OpenSSL's -ref), if any.</param>
+    public CmpMacCredentials(ReadOnlyMemory<byte> secret, ReadOnlyMemory<byte>? reference = null)
+    {
+        Secret = secret;
+        Reference = reference;
+    }
+
+    /// <summary>The shared secret.</summary>
+    public ReadOnlyMemory<byte> Secret { get; }
+
+    /// <summary>The reference (senderKID), if any.</summary>
+    public ReadOnlyMemory<byte>? Reference { get; }
+
+    /// <summary>The one-way function for the PBM base key (OpenSSL: the -digest, default SHA-256).</summary>
+    public HashAlgorithmName OneWayFunction { get; init; } = HashAlgorithmName.SHA256;
+
+    /// <summary>The HMAC hash (OpenSSL's -mac; OpenSSL defaults to hmac-sha1, RFC 9481 recommends SHA-256).</summary>
+    public HashAlgorithmName MacAlgorithm { get; init; } = HashAlgorithmName.SHA256;
+
+    /// <summary>The PBM iteration count for messages we send (OpenSSL uses 500).</summary>
+    public int IterationCount { get; init; } = 500;
+
+    /// <summary>The salt length in bytes for messages we send (OpenSSL uses 16).</summary>
+    public int SaltLength { get; init; } = 16;
+}
+
+/// <summary>Certificate-based credentials for signature protection (RFC 9810, section 5.1.3.3).</summary>
+public sealed class CmpSignatureCredentials
+{
+    /// <summary>Creates signature credentials.</summary>
+    /// <param name="certificate">The protecting (client) certificate.</param>
+    /// <param name="privateKey">Its private key (RSA or ECDsa).</param>
+    /// <param name="chain">Intermediate certificates to send after it in extraCerts.</param>
+    public CmpSignatureCredentials(X509Certificate2 certificate, AsymmetricAlgorithm privateKey, X509Certificate2Collection? chain = null)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(privateKey);
+        Certificate = certificate;
+        PrivateKey = privateKey;
+        Chain = chain ?? [];
+    }
+
+    /// <summary>The protecting certificate.</summary>
+    public X509Certificate2 Certificate { get; }
+
+    /// <summary>The private key of <see cref="Certificate"/>.</summary>
+    public AsymmetricAlgorithm PrivateKey { get; }
+
+    /// <summary>The certificates of its chain (without the trust anchor, usually).</summary>
+    public X509Certificate2Collection Chain { get; }
+}
+
+/// <summary>
+/// The CMP context: everything that stays the same across transactions with one server
+/// (OpenSSL's OSSL_CMP_CTX). Immutable once built; validated by <see cref="CmpClient"/>.
+/// </summary>
+public sealed class CmpClientOptions
+{
+    /// <summary>The recipient put in request headers; default: the pinned server certificate's subject, else the issuer of the old or client certificate, else NULL-DN.</summary>
+    public X500DistinguishedName? Recipient { get; init; }
+
+    /// <summary>C6: the sender responses must come from; default: the pinned server certificate's subject, else any.</summary>
+    public X500DistinguishedName? ExpectedSender { get; init; }
+
+    /// <summary>C16: a pinned server certificate, used directly to verify signed responses (OpenSSL's -srvcert).</summary>
+    public X509Certificate2? ServerCertificate { get; init; }
+
+    /// <summary>C20: trust anchors for the server's signing certificate (OpenSSL's -trusted).</summary>
+    public X509Certificate2Collection TrustAnchors { get; init; } = [];
+
+    /// <summary>C17: intermediate certificates that may help build chains (OpenSSL's -untrusted).</summary>
+    public X509Certificate2Collection UntrustedCertificates { get; init; } = [];
+
+    /// <summary>C19: accept server certificates whose keyUsage lacks digitalSignature (OpenSSL's -ignore_keyusage).</summary>
+    public bool IgnoreKeyUsage { get; init; }
+
+    /// <summary>C8: accept unprotected error messages and negative responses (OpenSSL's -unprotected_errors).</summary>
+    public bool UnprotectedErrors { get; init; }
+
+    /// <summary>MAC credentials (OpenSSL's -ref/-secret). Used for protection when no signature credentials are set, and always to verify MAC-protected responses.</summary>
+    public CmpMacCredentials? MacCredentials { get; init; }
+
+    /// <summary>Signature credentials (OpenSSL's -cert/-key).</summary>
+    public CmpSignatureCredentials? SignatureCredentials { get; init; }
+
+    /// <summary>The digest for signatures and POP (OpenSSL's -digest, default SHA-256).</summary>
+    public HashAlgorithmName Digest { get; init; } = HashAlgorithmName.SHA256;
+
+    /// <summary>Sign with RSASSA-PSS instead of PKCS#1 v1.5 when the key is RSA.</summary>
+    public bool UseRsaPss { get; init; }
+
+    /// <summary>Further certificates to send in extraCerts (OpenSSL's -extracerts).</summary>
+    public X509Certificate2Collection ExtraCertificates { get; init; } = [];
+
+    /// <summary>Send requests without protection (OpenSSL's -unprotected_requests).</summary>
+    public bool UnprotectedRequests { get; init; }
+
+    /// <summary>Ask the server to grant implicit confirmation (OpenSSL's -implicit_confirm).</summary>
+    public bool ImplicitConfirm { get; init; }
+
+    /// <summary>Do not send certConf even when the server did not grant implicit confirmation (OpenSSL's -disable_confirm; violates RFC 9810).</summary>
+    public bool DisableConfirm { get; init; }
+
+    /// <summary>C29: trust anchors the newly enrolled certificate must validate against (OpenSSL's -out_trusted).</summary>
+    public X509Certificate2Collection? OutTrusted { get; init; }
+
+    /// <summary>C13: accept caPubs of a MAC-protected ip as trust anchors for <see cref="OutTrusted"/> validation.</summary>
+    public bool TrustCaPubsFromMacProtectedResponse { get; init; }
+
+    /// <summary>C3: timeout for each response (OpenSSL's -msg_timeout, default 120 s). Null or zero: none.</summary>
+    public TimeSpan? MessageTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>C3: timeout for a whole transaction including polling (OpenSSL's -total_timeout). Null or zero: none.</summary>
+    public TimeSpan? TotalTimeout { get; init; }
+
+    /// <summary>C14: the highest PBM iteration count accepted in responses (DoS protection).</summary>
+    public int MaxPbmIterations { get; init; } = 100_000;
+
+    /// <summary>C31: the longest checkAfter accepted in a pollRep.</summary>
+    public TimeSpan MaxCheckAfter { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>Allowed clock skew when checking certificate validity of the server's certificate.</summary>
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.Zero;
+}

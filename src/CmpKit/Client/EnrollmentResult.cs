@@ -1,0 +1,45 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace CmpKit.Client;
+
+/// <summary>The outcome of a successful enrollment (ir, cr, kur, p10cr).</summary>
+public sealed class EnrollmentResult
+{
+    internal EnrollmentResult(X509Certificate2 certificate, X509Certificate2Collection chain, X509Certificate2Collection caPubs,
+        X509Certificate2Collection extraCertificates, CmpStatusInfo status, long certReqId, ReadOnlyMemory<byte> transactionId,
+        bool implicitlyConfirmed)
+    {
+        Certificate = certificate;
+        Chain = chain;
+        CaPubs = caPubs;
+        ExtraCertificates = extraCertificates;
+        Status = status;
+        CertReqId = certReqId;
+        TransactionId = transactionId;
+        ImplicitlyConfirmed = implicitlyConfirmed;
+    }
+
+    /// <summary>The newly enrolled certificate (without private key).</summary>
+    public X509Certificate2 Certificate { get; }
+
+    /// <summary>The new certificate's chain as far as it could be built from the received and configured certificates (issuer first, without the new certificate).</summary>
+    public X509Certificate2Collection Chain { get; }
+
+    /// <summary>C27: CA certificates the server sent in caPubs.</summary>
+    public X509Certificate2Collection CaPubs { get; }
+
+    /// <summary>C7: all certificates received in extraCerts during the transaction.</summary>
+    public X509Certificate2Collection ExtraCertificates { get; }
+
+    /// <summary>The server's status for the request (accepted, or grantedWithMods with its texts).</summary>
+    public CmpStatusInfo Status { get; }
+
+    /// <summary>The certReqId of the answered request.</summary>
+    public long CertReqId { get; }
+
+    /// <summary>The transaction id.</summary>
+    public ReadOnlyMemory<byte> TransactionId { get; }
+
+    /// <summary>Whether the server granted implicit confirmation (no certConf was sent).</summary>
+    public bool ImplicitlyConfirmed { get; }
+}

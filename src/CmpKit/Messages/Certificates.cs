@@ -1,0 +1,47 @@
+using System.Security.Cryptography.X509Certificates;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.Cmp;
+using Org.BouncyCastle.Asn1.X509;
+
+namespace CmpKit.Messages;
+
+/// <summary>Conversions between CMPCertificate and <see cref="X509Certificate2"/>.</summary>
+internal static class Certificates
+{
+    public static CmpCertificate ToCmp(X509Certificate2 certificate) =>
+        new(X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(certificate.RawData)));
+
+    /// <summary>Converts a CMPCertificate; null for the (unused) other-certificate choice.</summary>
+    /// <exception cref="CmpException">The certificate cannot be decoded.</exception>
+    public static X509Certificate2? ToDotNet(CmpCertificate? certificate, CmpFailureReason reason = CmpFailureReason.MalformedResponse)
+    {
+        if (certificate is null || !certificate.IsX509v3PKCert)
+        {
+            return null;
+        }
+        try
+        {
+            return X509CertificateLoader.LoadCertificate(certificate.X509v3PKCert.GetEncoded(Asn1Encodable.Der));
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new CmpException(reason, "a certificate in the message cannot be decoded: " + e.Message, innerException: e);
+        }
+    }
+
+    public static List<X509Certificate2> ToDotNet(IEnumerable<CmpCertificate>? certificates)
+    {
+        var list = new List<X509Certificate2>();
+        foreach (var c in certificates ?? [])
+        {
+            if (ToDotNet(c) is { } x)
+            {
+                list.Add(x);
+            }
+        }
+        return list;
+    }
+
+    public static bool SamePublicKey(X509Certificate2 certificate, ReadOnlySpan<byte> subjectPublicKeyInfo) =>
+        certificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(subjectPublicKeyInfo);
+}

@@ -1,0 +1,71 @@
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.Cmp;
+
+namespace CmpKit.Messages;
+
+/// <summary>
+/// DER encoding and strict decoding of PKIMessages (RFC 9810, section 5.1). The only place
+/// where bytes from the network become BouncyCastle objects: anything BouncyCastle throws on
+/// malformed input is turned into <see cref="CmpException"/> here.
+/// </summary>
+internal static class PkiMessageCodec
+{
+    /// <summary>Encodes a message in DER.</summary>
+    public static byte[] Encode(PkiMessage message) => message.GetEncoded(Asn1Encodable.Der);
+
+    /// <summary>
+    /// Decodes exactly one DER PKIMessage (C1: trailing bytes are an error) and touches every
+    /// part of it a client or server reads later, so that lazily parsed content fails here.
+    /// </summary>
+    /// <exception cref="CmpException">With <paramref name="failureReason"/> when the bytes are not one well-formed PKIMessage.</exception>
+    public static PkiMessage Decode(ReadOnlySpan<byte> der, CmpFailureReason failureReason = CmpFailureReason.MalformedResponse)
+    {
+        if (der.IsEmpty)
+        {
+            throw new CmpException(failureReason, "the message is empty, not a DER-encoded PKIMessage");
+        }
+        try
+        {
+            var bytes = der.ToArray();
+            using var ms = new MemoryStream(bytes, writable: false);
+            using var input = new Asn1InputStream(ms, bytes.Length);
+            var obj = input.ReadObject();
+            if (obj is null)
+            {
+                throw new CmpException(failureReason, "the message is not a DER-encoded PKIMessage");
+            }
+            var consumed = obj.GetEncoded(Asn1Encodable.Der).Length;
+            if (ms.Position != bytes.Length || consumed != bytes.Length)
+            {
+                throw new CmpException(failureReason,
+                    $"the message is not exactly one DER PKIMessage ({bytes.Length - (int)ms.Position} bytes follow it or it is not DER)");
+            }
+            var message = PkiMessage.GetInstance(obj);
+            Touch(message);
+            return message;
+        }
+        catch (CmpException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new CmpException(failureReason, "the message is not a well-formed PKIMessage: " + e.Message, innerException: e);
+        }
+    }
+
+    // Forces parsing of the parts that BouncyCastle may parse lazily.
+    private static void Touch(PkiMessage message)
+    {
+        var header = message.Header ?? throw new ArgumentException("no header");
+        _ = header.Pvno.IntValueExact;
+        _ = header.GetGeneralInfo();
+        _ = header.FreeText;
+        var body = message.Body ?? throw new ArgumentException("no body");
+        _ = body.Content?.ToAsn1Object() ?? throw new ArgumentException("no body content");
+        foreach (var c in message.GetExtraCerts() ?? [])
+        {
+            _ = c.ToAsn1Object();
+        }
+    }
+}

@@ -1,1 +1,0 @@
-namespace CmpKit; internal static class Placeholder { }

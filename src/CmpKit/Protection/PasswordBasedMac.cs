@@ -1,0 +1,130 @@
+using System.Security.Cryptography;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.Cmp;
+using Org.BouncyCastle.Asn1.X509;
+
+namespace CmpKit.Protection;
+
+/// <summary>
+/// PasswordBasedMac (RFC 9810, section 5.1.3.1; RFC 4211, section 4.4): the base key is the
+/// one-way function applied iterationCount times to secret || salt, and the MAC is computed with
+/// that key. The hash and HMAC primitives are .NET's.
+/// </summary>
+internal static class PasswordBasedMac
+{
+    public const string Oid = "1.2.840.113533.7.66.13";
+
+    /// <summary>HMAC algorithm identifiers (RFC 9481, section 6.2.1), by name as OpenSSL's -mac spells them.</summary>
+    private static readonly (string Name, string Oid, HashAlgorithmName Hash)[] Macs =
+    [
+        ("hmac-sha1", "1.3.6.1.5.5.8.1.2", HashAlgorithmName.SHA1),
+        ("hmac-sha256", "1.2.840.113549.2.9", HashAlgorithmName.SHA256),
+        ("hmac-sha384", "1.2.840.113549.2.10", HashAlgorithmName.SHA384),
+        ("hmac-sha512", "1.2.840.113549.2.11", HashAlgorithmName.SHA512),
+    ];
+
+    /// <summary>The HMAC hash for a MAC algorithm name such as "hmac-sha256" (also accepts "sha256").</summary>
+    public static HashAlgorithmName? MacHashFromName(string name)
+    {
+        var n = name.Trim().ToLowerInvariant();
+        foreach (var m in Macs)
+        {
+            if (m.Name == n || m.Name == "hmac-" + n || m.Name.Replace("-", "", StringComparison.Ordinal) == n)
+            {
+                return m.Hash;
+            }
+        }
+        return null;
+    }
+
+    private static string MacOid(HashAlgorithmName hash)
+    {
+        foreach (var m in Macs)
+        {
+            if (m.Hash == hash)
+            {
+                return m.Oid;
+            }
+        }
+        throw new CmpException(CmpFailureReason.InvalidOptions, $"HMAC with {hash.Name} is not supported for PBM");
+    }
+
+    private static HashAlgorithmName? MacHashFromOid(string oid)
+    {
+        if (oid == "1.2.840.113549.2.7")
+        {
+            return HashAlgorithmName.SHA1; // hmacWithSHA1 (PKCS#5) as some implementations send it
+        }
+        foreach (var m in Macs)
+        {
+            if (m.Oid == oid)
+            {
+                return m.Hash;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>A fresh PBM algorithm identifier with a random salt.</summary>
+    public static AlgorithmIdentifier CreateAlgorithm(HashAlgorithmName owf, HashAlgorithmName mac, int iterationCount, int saltLength)
+    {
+        var salt = RandomNumberGenerator.GetBytes(saltLength);
+        var owfId = new AlgorithmIdentifier(new DerObjectIdentifier(SignatureAlgorithms.HashOid(owf)));
+        var macId = new AlgorithmIdentifier(new DerObjectIdentifier(MacOid(mac)));
+        return new AlgorithmIdentifier(new DerObjectIdentifier(Oid), new PbmParameter(salt, owfId, iterationCount, macId));
+    }
+
+    /// <summary>Computes the PBM value over <paramref name="data"/> with the parameters of <paramref name="algorithm"/>.</summary>
+    /// <exception cref="CmpException">Unsupported OWF or MAC (UnsupportedProtectionAlgorithm), iteration count out of range (MacParametersRejected).</exception>
+    public static byte[] Compute(ReadOnlySpan<byte> secret, AlgorithmIdentifier algorithm, ReadOnlySpan<byte> data, int maxIterations)
+    {
+        PbmParameter p;
+        try
+        {
+            p = PbmParameter.GetInstance(algorithm.Parameters ?? throw new ArgumentException("missing parameters"));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidCastException or InvalidOperationException)
+        {
+            throw new CmpException(CmpFailureReason.MacParametersRejected, "the PBM parameters are malformed", innerException: e);
+        }
+        var owf = SignatureAlgorithms.HashFromOid(p.Owf.Algorithm.Id)
+            ?? throw new CmpException(CmpFailureReason.UnsupportedProtectionAlgorithm, $"PBM one-way function {p.Owf.Algorithm.Id} is not supported");
+        var mac = MacHashFromOid(p.Mac.Algorithm.Id)
+            ?? throw new CmpException(CmpFailureReason.UnsupportedProtectionAlgorithm, $"PBM MAC algorithm {p.Mac.Algorithm.Id} is not supported");
+        if (!p.IterationCount.HasValue(0) && p.IterationCount.Value.BitLength > 31)
+        {
+            throw new CmpException(CmpFailureReason.MacParametersRejected, "the PBM iteration count is out of range");
+        }
+        var iterations = p.IterationCount.IntValueExact;
+        // RFC 4211 4.4 requires at least 100 (OpenSSL accepts as few as 100 too); the cap protects against DoS.
+        if (iterations < 1 || iterations > maxIterations)
+        {
+            throw new CmpException(CmpFailureReason.MacParametersRejected,
+                $"the PBM iteration count {iterations} is outside the accepted range 1..{maxIterations}");
+        }
+        var salt = p.Salt.GetOctets();
+        if (salt.Length > 1024)
+        {
+            throw new CmpException(CmpFailureReason.MacParametersRejected, "the PBM salt is longer than 1024 bytes");
+        }
+        var first = new byte[secret.Length + salt.Length];
+        secret.CopyTo(first);
+        salt.CopyTo(first.AsSpan(secret.Length));
+        var key = SignatureAlgorithms.HashData(owf, first);
+        CryptographicOperations.ZeroMemory(first);
+        for (int i = 1; i < iterations; i++)
+        {
+            key = SignatureAlgorithms.HashData(owf, key);
+        }
+        var result = mac.Name switch
+        {
+            "SHA1" => HMACSHA1.HashData(key, data),
+            "SHA256" => HMACSHA256.HashData(key, data),
+            "SHA384" => HMACSHA384.HashData(key, data),
+            "SHA512" => HMACSHA512.HashData(key, data),
+            _ => throw new CmpException(CmpFailureReason.UnsupportedProtectionAlgorithm, "unsupported PBM MAC"),
+        };
+        CryptographicOperations.ZeroMemory(key);
+        return result;
+    }
+}

@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace CmpKit.Transport;
+
+/// <summary>Keep-alive behaviour (OpenSSL's -keep_alive).</summary>
+public enum CmpKeepAlive
+{
+    /// <summary>Close the connection after each response.</summary>
+    Never = 0,
+    /// <summary>Ask to keep the connection open while the transaction expects more messages (default).</summary>
+    IfPossible = 1,
+    /// <summary>Require the connection to stay open while more messages are expected (C4).</summary>
+    Required = 2,
+}
+
+/// <summary>
+/// CMP over HTTP (RFC 9811): POST with Content-Type application/pkixcmp, response checked for
+/// status 200, content type and size (checks C1, C2, C4).
+/// </summary>
+public sealed class HttpCmpTransport : ICmpTransport
+{
+    /// <summary>The media type of CMP messages (RFC 9811, section 3.4).</summary>
+    public const string MediaType = "application/pkixcmp";
+
+    private readonly HttpClient _http;
+    private readonly Uri _uri;
+
+    /// <summary>Creates the transport.</summary>
+    /// <param name="httpClient">The client to send with; not owned (not disposed) by the transport.</param>
+    /// <param name="serverUri">The full URI of the CMP endpoint, e.g. http://ca.example:80/pkix/.</param>
+    public HttpCmpTransport(HttpClient httpClient, Uri serverUri)
+    {
+        ArgumentNullException.ThrowIfNull(httpClient);
+        ArgumentNullException.ThrowIfNull(serverUri);
+        if (!serverUri.IsAbsoluteUri || (serverUri.Scheme != Uri.UriSchemeHttp && serverUri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new CmpException(CmpFailureReason.InvalidOptions, $"server URI '{serverUri}' is not an absolute http or https URI");
+        }
+        _http = httpClient;
+        _uri = serverUri;
+    }
+
+    /// <summary>The endpoint requests go to.</summary>
+    public Uri ServerUri => _uri;
+
+    /// <summary>C2: the largest response accepted, in bytes (OpenSSL's default is 100 KiB).</summary>
+    public int MaxResponseSize { get; init; } = 100 * 1024;
+
+    /// <summary>C4: keep-alive behaviour.</summary>
+    public CmpKeepAlive KeepAlive { get; init; } = CmpKeepAlive.IfPossible;
+
+    /// <inheritdoc />
+    public async Task<byte[]> ExchangeAsync(ReadOnlyMemory<byte> request, CmpExchangeInfo info, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, _uri);
+        // The whole request is one buffer with a known length, so the handler writes header and body together.
+        var content = new ReadOnlyMemoryContent(request);
+        content.Headers.ContentType = new MediaTypeHeaderValue(MediaType);
+        content.Headers.ContentLength = request.Length;
+        message.Content = content;
+        message.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
+        bool keepAlive = KeepAlive != CmpKeepAlive.Never && info.ExpectsMoreMessages;
+        message.Headers.ConnectionClose = !keepAlive;
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CmpException(CmpFailureReason.ConnectionFailed, $"cannot exchange messages with {Describe()}: {e.Message}", innerException: e);
+        }
+        using (response)
+        {
+            // C1: only 200 carries a CMP response (RFC 9811, section 3.4).
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                throw new CmpException(CmpFailureReason.HttpError,
+                    $"{Describe()} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd());
+            }
+            var type = response.Content.Headers.ContentType?.MediaType;
+            if (!string.Equals(type, MediaType, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new CmpException(CmpFailureReason.InvalidContentType,
+                    $"{Describe()} answered with content type '{type ?? "(none)"}' instead of {MediaType}");
+            }
+            // C4: a server that closes the connection while the transaction needs it.
+            if (KeepAlive == CmpKeepAlive.Required && info.ExpectsMoreMessages && response.Headers.ConnectionClose == true)
+            {
+                throw new CmpException(CmpFailureReason.KeepAliveRefused,
+                    $"{Describe()} closed the connection although keep-alive is required");
+            }
+            return await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // C2: never reads more than MaxResponseSize + 1 bytes.
+    private async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var declared = response.Content.Headers.ContentLength;
+        if (declared > MaxResponseSize)
+        {
+            throw TooLarge(declared.Value.ToString(CultureInfo.InvariantCulture) + " bytes");
+        }
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = new byte[declared is long d ? (int)d : Math.Min(MaxResponseSize + 1, 16 * 1024)];
+            int total = 0;
+            while (true)
+            {
+                if (total == buffer.Length)
+                {
+                    if (declared is not null || buffer.Length > MaxResponseSize)
+                    {
+                        // A body longer than declared, or longer than the cap.
+                        if (declared is not null && total == declared)
+                        {
+                            break;
+                        }
+                        throw TooLarge("more than " + MaxResponseSize.ToString(CultureInfo.InvariantCulture) + " bytes");
+                    }
+                    Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxResponseSize + 1));
+                }
+                int n = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+                total += n;
+            }
+            if (declared is long expected && total != expected)
+            {
+                throw new CmpException(CmpFailureReason.MalformedResponse,
+                    $"{Describe()} sent {total} of the {expected} bytes it announced");
+            }
+            return total == buffer.Length ? buffer : buffer.AsSpan(0, total).ToArray();
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CmpException(CmpFailureReason.ConnectionFailed, $"reading the response from {Describe()} failed: {e.Message}", innerException: e);
+        }
+        catch (IOException e)
+        {
+            throw new CmpException(CmpFailureReason.ConnectionFailed, $"reading the response from {Describe()} failed: {e.Message}", innerException: e);
+        }
+    }
+
+    private CmpException TooLarge(string size) =>
+        new(CmpFailureReason.ResponseTooLarge,
+            $"the response from {Describe()} is larger than the limit of {MaxResponseSize.ToString(CultureInfo.InvariantCulture)} bytes ({size})");
+
+    private string Describe() => _uri.GetLeftPart(UriPartial.Path);
+}

@@ -1,0 +1,77 @@
+using System.Security.Cryptography.X509Certificates;
+using CmpKit.Messages;
+using CmpKit.Protection;
+using Org.BouncyCastle.Asn1.Cmp;
+
+namespace CmpKit.Validation;
+
+/// <summary>C8, C14, C15: is the response protected as required, and does its protection verify.</summary>
+internal static class ProtectionChecks
+{
+    /// <summary>Returns whether the message was MAC-protected (C13 needs it).</summary>
+    public static bool Validate(PkiMessage message, IReadOnlyList<X509Certificate2> extraCerts, TransactionState state, ResponsePolicy policy)
+    {
+        var kind = ProtectionVerifier.Classify(message); // C15
+        switch (kind)
+        {
+            case ProtectionVerifier.ProtectionKind.None:
+                AllowedUnprotected(message, policy); // C8
+                return false;
+            case ProtectionVerifier.ProtectionKind.Mac:
+                // C14
+                if (policy.Secret is not { } secret)
+                {
+                    throw new CmpException(CmpFailureReason.MissingSecret,
+                        "the response is MAC-protected but no shared secret is configured to verify it");
+                }
+                if (!ProtectionVerifier.VerifyMac(message, secret.Span, policy.MaxPbmIterations))
+                {
+                    throw new CmpException(CmpFailureReason.InvalidMac,
+                        "the MAC of the response does not verify (wrong shared secret, or the message was altered)");
+                }
+                return true;
+            default:
+                SenderCertificateValidator.Validate(message, extraCerts, state, policy); // C16-C20
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// C8: an unprotected response is acceptable only with the "unprotected errors" option, and only
+    /// for error messages, rp with rejection, pkiConf, and ip/cp/kup with one rejected response
+    /// (RFC 9810, section 3.6.4; OpenSSL's unprotected_exception).
+    /// </summary>
+    private static void AllowedUnprotected(PkiMessage message, ResponsePolicy policy)
+    {
+        var type = message.Body.Type;
+        if (policy.UnprotectedErrors)
+        {
+            switch ((BodyType)type)
+            {
+                case BodyType.Error:
+                case BodyType.PkiConf:
+                    return;
+                case BodyType.Rp:
+                    var rp = RevRepContent.GetInstance(message.Body.Content);
+                    var statuses = rp.GetStatus();
+                    if (statuses.Length > 0 && statuses[0].Status.IntValue == (int)PkiStatus.Rejection)
+                    {
+                        return;
+                    }
+                    break;
+                case BodyType.Ip:
+                case BodyType.Cp:
+                case BodyType.Kup:
+                    var rep = CertRepMessage.GetInstance(message.Body.Content).GetResponse();
+                    if (rep.Length == 1 && rep[0].Status.Status.IntValue == (int)PkiStatus.Rejection)
+                    {
+                        return;
+                    }
+                    break;
+            }
+        }
+        throw new CmpException(CmpFailureReason.MissingProtection,
+            $"the response ({BodyTypes.Name(type)}) is not protected" +
+            (policy.UnprotectedErrors ? "; only negative responses may be unprotected" : "; unprotected responses are accepted only for errors with the 'unprotected errors' option"));
+    }
+}

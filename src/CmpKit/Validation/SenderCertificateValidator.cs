@@ -1,0 +1,166 @@
+using System.Security.Cryptography.X509Certificates;
+using CmpKit.Messages;
+using CmpKit.Protection;
+using Org.BouncyCastle.Asn1.Cmp;
+using Org.BouncyCastle.Asn1.X509;
+
+namespace CmpKit.Validation;
+
+/// <summary>
+/// Finds and validates the certificate that signed a response (RFC 9810, section 5.1.3.3;
+/// OpenSSL's cmp_vfy.c): C16 pinned certificate or trust anchors required, C17 search order,
+/// C18 acceptable candidate, C19 key usage, C20 chain to the trust anchors.
+/// </summary>
+internal static class SenderCertificateValidator
+{
+    /// <summary>Validates the signature protection of <paramref name="message"/>; on success caches the sender certificate.</summary>
+    public static void Validate(PkiMessage message, IReadOnlyList<X509Certificate2> extraCerts, TransactionState state, ResponsePolicy policy)
+    {
+        var now = policy.Time.GetUtcNow();
+        var sender = Names.DirectoryName(message.Header.Sender)!;
+
+        // C16: a pinned server certificate is used directly: signature and key usage, no path validation.
+        if (policy.PinnedServerCertificate is { } pinned)
+        {
+            if (!ProtectionVerifier.VerifySignature(message, pinned))
+            {
+                throw new CmpException(CmpFailureReason.InvalidSignature,
+                    $"the response's signature does not verify with the pinned server certificate '{pinned.Subject}'");
+            }
+            CheckKeyUsage(pinned, policy);
+            state.ValidatedSender = pinned;
+            return;
+        }
+        if (policy.TrustAnchors.Count == 0)
+        {
+            throw new CmpException(CmpFailureReason.NoTrustAnchor,
+                "the response is signed but no trust anchor (trusted certificates) or pinned server certificate is configured to verify it");
+        }
+
+        // C17: the cert validated earlier in this transaction, extraCerts, untrusted certs, trust store.
+        var candidates = new List<X509Certificate2>();
+        if (state.ValidatedSender is { } cached)
+        {
+            candidates.Add(cached);
+        }
+        candidates.AddRange(extraCerts);
+        candidates.AddRange(policy.Untrusted);
+        candidates.AddRange(policy.TrustAnchors);
+
+        var kid = message.Header.SenderKID?.GetOctets();
+        string? furthest = null;
+        var reason = CmpFailureReason.SenderCertificateNotFound;
+        foreach (var candidate in candidates)
+        {
+            // C18: valid now, subject = sender, SKID = senderKID (if both present), signature verifies.
+            if (!Names.AreEqual(sender, candidate.SubjectName))
+            {
+                continue;
+            }
+            if (now < candidate.NotBefore.ToUniversalTime() - policy.ClockSkew || now > candidate.NotAfter.ToUniversalTime() + policy.ClockSkew)
+            {
+                furthest ??= $"the sender's certificate '{candidate.Subject}' is not valid now (valid {candidate.NotBefore:u} to {candidate.NotAfter:u})";
+                continue;
+            }
+            if (kid is not null && SubjectKeyId(candidate) is { } skid && !skid.AsSpan().SequenceEqual(kid))
+            {
+                furthest ??= $"the certificate '{candidate.Subject}' does not match the response's senderKID";
+                continue;
+            }
+            if (!ProtectionVerifier.VerifySignature(message, candidate))
+            {
+                furthest ??= $"the response's signature does not verify with the certificate '{candidate.Subject}'";
+                continue;
+            }
+            // C19
+            if (!policy.IgnoreKeyUsage && !AllowsDigitalSignature(candidate))
+            {
+                reason = CmpFailureReason.SenderKeyUsageInvalid;
+                furthest = $"the sender's certificate '{candidate.Subject}' does not allow digitalSignature in its keyUsage";
+                continue;
+            }
+            // C20
+            var chainError = ValidateChain(candidate, extraCerts, policy, now);
+            if (chainError is not null)
+            {
+                if (reason != CmpFailureReason.SenderKeyUsageInvalid)
+                {
+                    reason = CmpFailureReason.SenderCertificateUntrusted;
+                    furthest = $"the sender's certificate '{candidate.Subject}' is not trusted: {chainError}";
+                }
+                continue;
+            }
+            state.ValidatedSender = candidate;
+            return;
+        }
+        throw new CmpException(reason, furthest ?? $"no certificate for the response's sender '{Names.Describe(sender)}' was found in extraCerts, the untrusted or the trusted certificates");
+    }
+
+    /// <summary>C19 for the pinned certificate.</summary>
+    private static void CheckKeyUsage(X509Certificate2 certificate, ResponsePolicy policy)
+    {
+        if (!policy.IgnoreKeyUsage && !AllowsDigitalSignature(certificate))
+        {
+            throw new CmpException(CmpFailureReason.SenderKeyUsageInvalid,
+                $"the sender's certificate '{certificate.Subject}' does not allow digitalSignature in its keyUsage");
+        }
+    }
+
+    private static bool AllowsDigitalSignature(X509Certificate2 certificate)
+    {
+        var ku = certificate.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault();
+        return ku is null || ku.KeyUsages.HasFlag(X509KeyUsageFlags.DigitalSignature);
+    }
+
+    private static byte[]? SubjectKeyId(X509Certificate2 certificate) =>
+        certificate.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes.ToArray();
+
+    /// <summary>
+    /// Builds and validates a chain to the trust anchors (custom root trust only, no network, no
+    /// revocation checking); returns null on success, else why not. Shared by C20 and C29.
+    /// </summary>
+    public static string? ValidateChain(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates,
+        ResponsePolicy policy, DateTimeOffset now, IReadOnlyList<X509Certificate2>? anchors = null)
+    {
+        using var chain = new X509Chain();
+        var p = chain.ChainPolicy;
+        p.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        p.RevocationMode = X509RevocationMode.NoCheck;
+        p.DisableCertificateDownloads = true;
+        p.VerificationTime = now.UtcDateTime;
+        p.VerificationTimeIgnored = false;
+        foreach (var a in anchors ?? policy.TrustAnchors)
+        {
+            p.CustomTrustStore.Add(a);
+        }
+        foreach (var c in intermediates)
+        {
+            p.ExtraStore.Add(c);
+        }
+        foreach (var c in policy.Untrusted)
+        {
+            p.ExtraStore.Add(c);
+        }
+        if (chain.Build(certificate))
+        {
+            return null;
+        }
+        // A trust anchor that is not self-signed (OpenSSL accepts it with partial-chain); .NET wants roots.
+        foreach (var element in chain.ChainElements)
+        {
+            if ((anchors ?? policy.TrustAnchors).Any(a => a.RawData.AsSpan().SequenceEqual(element.Certificate.RawData)))
+            {
+                var problems = chain.ChainElements.TakeWhile(e => e != element)
+                    .SelectMany(e => e.ChainElementStatus)
+                    .Where(s => s.Status is not (X509ChainStatusFlags.NoError or X509ChainStatusFlags.UntrustedRoot or X509ChainStatusFlags.PartialChain))
+                    .ToList();
+                if (problems.Count == 0)
+                {
+                    return null;
+                }
+            }
+        }
+        var status = chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct();
+        return string.Join("; ", status).Length > 0 ? string.Join("; ", status) : "no chain to a trust anchor";
+    }
+}

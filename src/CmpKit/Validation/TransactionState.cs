@@ -1,0 +1,52 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace CmpKit.Validation;
+
+/// <summary>What one transaction remembers between messages: ids, nonces and the validated sender.</summary>
+internal sealed class TransactionState
+{
+    public TransactionState(byte[]? transactionId = null)
+    {
+        TransactionId = transactionId ?? RandomNumberGenerator.GetBytes(16);
+    }
+
+    /// <summary>Constant for the whole transaction (RFC 9810, section 5.1.1).</summary>
+    public byte[] TransactionId { get; }
+
+    /// <summary>The senderNonce of the request last sent: the next response's recipNonce must equal it (C12).</summary>
+    public byte[]? LastSenderNonce { get; set; }
+
+    /// <summary>The senderNonce of the request that started polling: the final response may answer it (C12).</summary>
+    public byte[]? PollingStartNonce { get; set; }
+
+    /// <summary>The senderNonce of the last response: the next request's recipNonce.</summary>
+    public byte[]? RecipNonce { get; set; }
+
+    /// <summary>C17: the sender certificate validated earlier in this transaction.</summary>
+    public X509Certificate2? ValidatedSender { get; set; }
+
+    /// <summary>C7: every certificate received in extraCerts.</summary>
+    public List<X509Certificate2> ReceivedExtraCerts { get; } = [];
+
+    /// <summary>Whether the last response was MAC-protected (C13).</summary>
+    public bool LastResponseMacProtected { get; set; }
+
+    /// <summary>A fresh senderNonce for the next request; remembered for C12.</summary>
+    public byte[] NextSenderNonce()
+    {
+        LastSenderNonce = RandomNumberGenerator.GetBytes(16);
+        return LastSenderNonce;
+    }
+
+    public void AddExtraCerts(IEnumerable<X509Certificate2> certs)
+    {
+        foreach (var c in certs)
+        {
+            if (!ReceivedExtraCerts.Any(x => x.RawData.AsSpan().SequenceEqual(c.RawData)))
+            {
+                ReceivedExtraCerts.Add(c);
+            }
+        }
+    }
+}
