@@ -34,12 +34,14 @@ internal static class PkiMessageCodec
             {
                 throw new CmpException(failureReason, "the message is not a DER-encoded PKIMessage");
             }
-            var consumed = obj.GetEncoded(Asn1Encodable.Der).Length;
-            if (ms.Position != bytes.Length || consumed != bytes.Length)
+            // Trailing bytes are an error. (Non-minimal encodings from other implementations are
+            // accepted as OpenSSL accepts them; protection is always checked over the DER re-encoding.)
+            if (ms.Position != bytes.Length)
             {
                 throw new CmpException(failureReason,
-                    $"the message is not exactly one DER PKIMessage ({bytes.Length - (int)ms.Position} bytes follow it or it is not DER)");
+                    $"the message is not exactly one PKIMessage ({bytes.Length - (int)ms.Position} bytes follow it)");
             }
+            UnknownBodyCheck(obj);
             var message = PkiMessage.GetInstance(obj);
             Touch(message);
             return message;
@@ -51,6 +53,17 @@ internal static class PkiMessageCodec
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new CmpException(failureReason, "the message is not a well-formed PKIMessage: " + e.Message, innerException: e);
+        }
+    }
+
+    /// <summary>C10: the body's CHOICE tag must be one RFC 9810 defines (checked before BouncyCastle sees it).</summary>
+    private static void UnknownBodyCheck(Asn1Object obj)
+    {
+        if (obj is Asn1Sequence { Count: >= 2 } seq && seq[1] is Asn1TaggedObject tagged
+            && tagged.TagClass == Asn1Tags.ContextSpecific && !BodyTypes.IsKnown(tagged.TagNo))
+        {
+            throw new CmpException(CmpFailureReason.UnknownBodyType,
+                $"the message has an unknown body type (tag {tagged.TagNo})");
         }
     }
 
