@@ -64,7 +64,7 @@ public sealed class CmpSignatureCredentials
 /// The CMP context: everything that stays the same across transactions with one server
 /// (OpenSSL's OSSL_CMP_CTX). Immutable once built; validated by <see cref="CmpClient"/>.
 /// </summary>
-public sealed class CmpClientOptions
+public sealed record CmpClientOptions
 {
     /// <summary>The recipient put in request headers; default: the pinned server certificate's subject, else the issuer of the old or client certificate, else NULL-DN.</summary>
     public X500DistinguishedName? Recipient { get; init; }
