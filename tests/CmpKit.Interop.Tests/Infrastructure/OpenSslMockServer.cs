@@ -29,6 +29,7 @@ public sealed partial class OpenSslMockServer : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<Match> _accepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
+    private volatile bool _exited;
 
     private OpenSslMockServer(Process process, string command)
     {
@@ -52,7 +53,7 @@ public sealed partial class OpenSslMockServer : IAsyncDisposable
     public string Command { get; }
 
     /// <summary>True once the server process has ended.</summary>
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _exited;
 
     /// <summary>Everything the server printed so far (stdout and stderr interleaved), for assertion messages.</summary>
     public string Output
@@ -111,7 +112,11 @@ public sealed partial class OpenSslMockServer : IAsyncDisposable
     {
         _process.OutputDataReceived += (_, e) => OnLine(e.Data);
         _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        _process.Exited += (_, _) => _accepted.TrySetException(new InvalidOperationException("exited"));
+        _process.Exited += (_, _) =>
+        {
+            _exited = true;
+            _accepted.TrySetException(new InvalidOperationException("exited"));
+        };
         _process.Start();
         _process.StandardInput.Close();
         _process.BeginOutputReadLine();
@@ -186,6 +191,7 @@ public sealed partial class OpenSslMockServer : IAsyncDisposable
             try
             {
                 await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+                _exited = true;
             }
             catch (OperationCanceledException)
             {
