@@ -180,7 +180,7 @@ public sealed class OpenSslPeerTests
 
         // 0 or 1 means our Main ran (DESIGN.md); the dotnet host's own failures use other codes.
         Assert.True(result.ExitCode is 0 or 1, result.ToString());
-        Assert.Contains("cmpkit.dll", result.Command, StringComparison.Ordinal);
+        Assert.Contains("CmpKit.Cli.dll", result.Command, StringComparison.Ordinal);
     }
 
     /// <summary>openssl cmp client options common to every test: no config file, no prompts, no proxy, bounded time.</summary>

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace CmpKit.Interop.Tests.Infrastructure;
 
 /// <summary>
-/// Runs our CLI (<c>dotnet cmpkit.dll ...</c>) as a child process, with the same result shape as
+/// Runs our CLI (<c>dotnet CmpKit.Cli.dll ...</c>) as a child process, with the same result shape as
 /// <see cref="OpenSsl.RunAsync"/> so one argument list can be run against both clients.
 /// </summary>
 public static class CmpKitCli
@@ -13,7 +13,7 @@ public static class CmpKitCli
     private static readonly Lazy<string> s_dotnet = new(FindDotnet);
 
     /// <summary>
-    /// Path of <c>cmpkit.dll</c>: next to the test binaries (the project reference copies it),
+    /// Path of <c>CmpKit.Cli.dll</c>: next to the test binaries (the project reference copies it),
     /// else in src/CmpKit.Cli/bin/&lt;configuration&gt;/net10.0/.
     /// </summary>
     /// <exception cref="FileNotFoundException">The CLI has not been built.</exception>
@@ -22,7 +22,7 @@ public static class CmpKitCli
     /// <summary>The <c>dotnet</c> host used to run the CLI.</summary>
     public static string DotnetPath => s_dotnet.Value;
 
-    /// <summary>Runs <c>dotnet cmpkit.dll &lt;args&gt;</c>; see <see cref="OpenSsl.RunAsync"/> for the semantics.</summary>
+    /// <summary>Runs <c>dotnet CmpKit.Cli.dll &lt;args&gt;</c>; see <see cref="OpenSsl.RunAsync"/> for the semantics.</summary>
     /// <exception cref="FileNotFoundException">The CLI has not been built.</exception>
     public static Task<ProcessResult> RunAsync(
         IEnumerable<string> args, string workingDir, TimeSpan timeout, CancellationToken cancellationToken) =>
@@ -30,7 +30,7 @@ public static class CmpKitCli
 
     private static string FindDll()
     {
-        string nextToTests = Path.Combine(AppContext.BaseDirectory, "cmpkit.dll");
+        string nextToTests = Path.Combine(AppContext.BaseDirectory, "CmpKit.Cli.dll");
         if (File.Exists(nextToTests))
         {
             return nextToTests;
@@ -38,14 +38,14 @@ public static class CmpKitCli
 
         string configuration = typeof(CmpKitCli).Assembly
             .GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        string inCliBin = Path.Combine(RepoPaths.Root, "src", "CmpKit.Cli", "bin", configuration, "net10.0", "cmpkit.dll");
+        string inCliBin = Path.Combine(RepoPaths.Root, "src", "CmpKit.Cli", "bin", configuration, "net10.0", "CmpKit.Cli.dll");
         if (File.Exists(inCliBin))
         {
             return inCliBin;
         }
 
         throw new FileNotFoundException(
-            $"cmpkit.dll not found at '{nextToTests}' nor '{inCliBin}'. Build the solution first: dotnet build CmpKit.slnx -c {configuration}");
+            $"CmpKit.Cli.dll not found at '{nextToTests}' nor '{inCliBin}'. Build the solution first: dotnet build CmpKit.slnx -c {configuration}");
     }
 
     private static string FindDotnet()
