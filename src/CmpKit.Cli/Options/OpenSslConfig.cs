@@ -102,13 +102,22 @@ internal sealed class OpenSslConfig
 
     /// <summary>
     /// The value of <paramref name="name"/> in <paramref name="section"/>, else in
-    /// <c>default</c>, else null. An empty string means "present but empty".
+    /// <c>default</c>, else null. An empty string means "present but empty". Section <c>ENV</c>
+    /// also finds environment variables, so <c>$ENV::HOME</c> works as in OpenSSL.
     /// </summary>
     public string? Get(string section, string name)
     {
-        return TryGetExact(section, name, out string? value) || TryGetExact(DefaultSection, name, out value)
-            ? value
-            : null;
+        if (TryGetExact(section, name, out string? value))
+        {
+            return value;
+        }
+
+        if (section == "ENV" && Environment.GetEnvironmentVariable(name) is string env)
+        {
+            return env; // NCONF: the pseudo-section ENV holds the environment
+        }
+
+        return TryGetExact(DefaultSection, name, out value) ? value : null;
     }
 
     /// <summary>True if the section has a header (or, for <c>default</c>, always).</summary>

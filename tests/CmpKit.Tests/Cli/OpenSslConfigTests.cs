@@ -170,3 +170,23 @@ public class OpenSslConfigTests
         Assert.Equal($"cannot read config file '{path}': file not found", e.Message);
     }
 }
+
+public class OpenSslConfigEnvTests
+{
+    [Fact]
+    public void EnvPseudoSectionReadsEnvironment()
+    {
+        string name = "CMPKIT_TEST_" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(name, "from-env");
+        try
+        {
+            var config = OpenSslConfig.Parse($"v = $ENV::{name}/x\n");
+
+            Assert.Equal("from-env/x", config.Get("default", "v"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+    }
+}
