@@ -70,6 +70,10 @@ internal static class CmpArgumentParser
                 {
                     value = CheckInt(spec, value, $"option {spec.DashName}").ToString(CultureInfo.InvariantCulture);
                 }
+                else if (value[0] == '-')
+                {
+                    warnings.Add($"{spec.DashName} option argument starts with hyphen");
+                }
             }
 
             values[spec.Name] = new CmpOptionValue(spec, value, CmpValueSource.CommandLine);
