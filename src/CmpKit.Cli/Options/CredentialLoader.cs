@@ -376,7 +376,28 @@ internal static class CredentialLoader
             throw Fail(what, path, "the key is encrypted; a pass phrase is needed");
         }
 
-        // .NET decrypts inside the typed import only; try the two supported key types.
+        switch (Pkcs8Decryptor.TryDecrypt(der, passphrase, out byte[] plain))
+        {
+            case Pkcs8Decryptor.Outcome.Decrypted:
+                try
+                {
+                    if (TryReadPkcs8Oid(plain) is null)
+                    {
+                        throw Fail(what, path, "cannot decrypt the key (wrong pass phrase?)"); // padding matched by chance
+                    }
+
+                    return DecodePkcs8(plain, path, what);
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(plain);
+                }
+
+            case Pkcs8Decryptor.Outcome.WrongPassphrase:
+                throw Fail(what, path, "cannot decrypt the key (wrong pass phrase?)");
+        }
+
+        // Other encryption schemes: .NET decrypts inside the typed import only; try both key types.
         foreach (Func<AsymmetricAlgorithm> attempt in new Func<AsymmetricAlgorithm>[]
                  {
                      () => { var rsa = RSA.Create(); rsa.ImportEncryptedPkcs8PrivateKey(passphrase, der, out _); return rsa; },

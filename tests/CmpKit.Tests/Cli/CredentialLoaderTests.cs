@@ -78,7 +78,7 @@ public class CredentialLoaderTests
     {
         string path = SharedTestData.Mock("new_pass_12345.key");
 
-        Assert.Equal($"cannot load private key from '{path}': cannot decrypt the key (wrong pass phrase?) or it is neither RSA nor EC",
+        Assert.Equal($"cannot load private key from '{path}': cannot decrypt the key (wrong pass phrase?)",
             Error(() => CredentialLoader.LoadPrivateKey(path, "12345x")));
         Assert.Equal($"cannot load private key from '{path}': the key is encrypted; a pass phrase is needed",
             Error(() => CredentialLoader.LoadPrivateKey(path, null)));
@@ -273,6 +273,35 @@ public class CredentialLoaderTests
 
         Assert.EndsWith("unsupported key type Ed25519; only RSA and EC keys are supported", Error(() => CredentialLoader.LoadPrivateKey(dir.File("ed.pem"))));
         Assert.EndsWith("unsupported key type Ed25519; only RSA and EC keys are supported", Error(() => CredentialLoader.LoadPublicKey(dir.File("ed_pub.pem"))));
+    }
+
+    [Theory]
+    [InlineData("-v2", "aes128", "-v2prf", "hmacWithSHA512")]
+    [InlineData("-v2", "des3", "-v2prf", "hmacWithSHA1")]
+    [InlineData("-v1", "PBE-SHA1-3DES", "-v2prf", "hmacWithSHA256")]   // PBES1: left to .NET's own import
+    public void GeneratedEncryptedPkcs8Schemes(string v, string scheme, string prfOption, string prf)
+    {
+        using var dir = new TempDir();
+        string[] args = v == "-v1"
+            ? ["pkcs8", "-topk8", "-in", SharedTestData.Mock("signer.key"), v, scheme, "-passout", "pass:" + Secret, "-out", "k.pem"]
+            : ["pkcs8", "-topk8", "-in", SharedTestData.Mock("signer.key"), v, scheme, prfOption, prf, "-passout", "pass:" + Secret, "-out", "k.pem"];
+        OpenSslProcess.Run(dir.Path, args);
+        using var plain = CredentialLoader.LoadPrivateKey(SharedTestData.Mock("signer.key"));
+
+        using var key = CredentialLoader.LoadPrivateKey(dir.File("k.pem"), Secret);
+
+        Assert.Equal(Spki(plain), Spki(key));
+        Assert.Contains("cannot decrypt the key (wrong pass phrase?)", Error(() => CredentialLoader.LoadPrivateKey(dir.File("k.pem"), "12345x")));
+    }
+
+    [Fact]
+    public void GeneratedEncryptedEd25519IsUnsupportedKeyTypeNotWrongPassphrase()
+    {
+        using var dir = new TempDir();
+        OpenSslProcess.Run(dir.Path, "genpkey", "-algorithm", "ed25519", "-aes256", "-pass", "pass:" + Secret, "-out", "ed.pem");
+
+        Assert.EndsWith("unsupported key type Ed25519; only RSA and EC keys are supported",
+            Error(() => CredentialLoader.LoadPrivateKey(dir.File("ed.pem"), Secret)));
     }
 
     [Theory]
