@@ -217,7 +217,9 @@ internal static class CmpArgumentParser
                 throw new CliException($"unknown option {token.Split('=', ':')[0]}; see 'cmpkit -help'");
             }
 
-            throw new CliException($"unexpected argument '{token}'; see 'cmpkit -help'");
+            // A stray "pass:..." is most likely a pass phrase whose option went missing: do not echo it.
+            string shown = token.StartsWith("pass:", StringComparison.Ordinal) ? "pass:..." : token;
+            throw new CliException($"unexpected argument '{shown}'; see 'cmpkit -help'");
         }
 
         foreach (var error in result.Errors)

@@ -103,6 +103,12 @@ public class CmpCommandLineTests
     }
 
     [Fact]
+    public void StrayPassPhraseIsNotEchoed()
+    {
+        Assert.Equal("unexpected argument 'pass:...'; see 'cmpkit -help'", Error("-batch", "pass:TopSecret"));
+    }
+
+    [Fact]
     public void FlagsTakeNoArgument()
     {
         Assert.Equal("unexpected argument '1'; see 'cmpkit -help'", Error("-batch", "1"));
