@@ -25,7 +25,12 @@ internal static class CmpHelpWriter
             }
 
             string left = $" {spec.DashName} {ValueHint(spec.Kind)}".TrimEnd();
-            string help = spec.Support == CmpOptionSupport.NotYet ? spec.Help + " [not supported yet]" : spec.Help;
+            string help = spec.Support switch
+            {
+                CmpOptionSupport.NotYet => spec.Help + " [not supported yet]",
+                CmpOptionSupport.OnlyWhenOff => spec.Help + " [TLS not supported yet]",
+                _ => spec.Help,
+            };
             writer.WriteLine(left.Length < NameColumn - 1
                 ? left.PadRight(NameColumn - 1) + help
                 : left + " " + help);

@@ -211,5 +211,6 @@ public class CmpCommandLineTests
         Assert.Contains(" -infotype val", help);
         Assert.Matches(@"\n -infotype val +.*\[not supported yet\]", help);
         Assert.DoesNotContain("[not supported yet]", help.Split('\n').Single(l => l.StartsWith(" -server ", StringComparison.Ordinal)));
+        Assert.EndsWith("[TLS not supported yet]", help.Split('\n').Single(l => l.StartsWith(" -tls_used ", StringComparison.Ordinal)).TrimEnd());
     }
 }
