@@ -88,9 +88,10 @@ internal static class CmpArgumentParser
             sections = [OpenSslConfig.DefaultSection];
         }
 
+        OpenSslConfig? config = null;
         if (configFile is not null)
         {
-            OpenSslConfig config = (loadConfig ?? OpenSslConfig.Load)(configFile);
+            config = (loadConfig ?? OpenSslConfig.Load)(configFile);
             foreach (string section in sections)
             {
                 if (!config.HasSection(section))
@@ -103,7 +104,7 @@ internal static class CmpArgumentParser
         }
 
         CheckSupport(values, configFile, warnings);
-        return new CmpArguments(values, false, configFile, configFile is null ? [] : sections, warnings);
+        return new CmpArguments(values, false, configFile, configFile is null ? [] : sections, warnings) { Config = config };
     }
 
     private static void MergeConfig(OpenSslConfig config, string[] sections, Dictionary<string, CmpOptionValue> values)

@@ -31,6 +31,9 @@ internal sealed class CmpArguments
     /// <summary>The config file that was read, or null.</summary>
     public string? ConfigFile { get; }
 
+    /// <summary>The config file's content, for options that name sections of it (-reqexts, -policies).</summary>
+    public OpenSslConfig? Config { get; init; }
+
     /// <summary>The config sections consulted, in order of increasing priority.</summary>
     public IReadOnlyList<string> Sections { get; }
 
