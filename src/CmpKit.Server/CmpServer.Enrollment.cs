@@ -62,14 +62,16 @@ public sealed partial class CmpServer
     {
         var granted = tx.Certificate is not null;
         var implicitConfirm = granted && _options.GrantImplicitConfirm && tx.ClientAskedImplicitConfirm;
-        tx.State = !granted ? CmpServerTransactionState.RejectedByServer
+        // A configured waiting status never ends: every pollReq gets it again (the client is expected to give up).
+        tx.State = tx.FinalStatus == PkiStatus.Waiting ? CmpServerTransactionState.Polling
+            : !granted ? CmpServerTransactionState.RejectedByServer
             : implicitConfirm ? CmpServerTransactionState.ImplicitlyConfirmed
             : CmpServerTransactionState.AwaitingConfirmation;
         var body = ResponseBuilder.CertRep(tx.ResponseType, tx.CertReqId, tx.FinalStatus, tx.FinalFailure, tx.FinalTexts,
             tx.Certificate, granted ? _options.RspCaPubs : []);
         _logger.LogInformation("CMP server: {Type} {Outcome}", BodyTypes.Name(tx.RequestType),
-            granted ? $"granted: '{tx.Certificate!.Subject}'" : "rejected");
-        return Respond(rc, body, negative: !granted, tx, implicitConfirm, _options.RspExtraCerts);
+            granted ? $"granted: '{tx.Certificate!.Subject}'" : CmpStatusInfo.StatusName(tx.FinalStatus));
+        return Respond(rc, body, negative: tx.FinalStatus == PkiStatus.Rejection, tx, implicitConfirm, _options.RspExtraCerts);
     }
 
     /// <summary>ir/cr/kur: one CertReqMsg, its POP (RFC 4211, section 4), its template.</summary>
@@ -129,7 +131,10 @@ public sealed partial class CmpServer
         IReadOnlyList<X509Extension> extensions, DateTimeOffset? notBefore, DateTimeOffset? notAfter)
     {
         var status = ConfiguredStatus();
-        if (status == PkiStatus.Rejection)
+        // RFC 9810, section 5.3.4: a certificate goes only with accepted or grantedWithMods (or keyUpdateWarning for kur).
+        var grants = status is PkiStatus.Accepted or PkiStatus.GrantedWithMods
+            || (status == PkiStatus.KeyUpdateWarning && message.Body.Type == (int)BodyType.Kur);
+        if (!grants)
         {
             return new Decision(certReqId, status, _configuredFailure, Texts(), null);
         }
