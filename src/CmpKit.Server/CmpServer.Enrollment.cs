@@ -97,6 +97,13 @@ public sealed partial class CmpServer
             default:
                 return Reject(request.CertReqId, PkiFailureInfo.BadPop, "the proof-of-possession signature does not verify");
         }
+        // RFC 4211, section 6.5 / RFC 9483, section 4.1.3: a kur names the certificate it updates; with a
+        // reference certificate configured (OpenSSL's -ref_cert), it must be that one.
+        if (message.Body.Type == (int)BodyType.Kur && _options.RefCert is { } refCert
+            && request.OldCertId is { } oldId && !oldId.Matches(refCert))
+        {
+            return Reject(request.CertReqId, PkiFailureInfo.BadCertId, "oldCertID does not identify the reference certificate");
+        }
         return Decide(message, request.CertReqId, request.Subject, request.PublicKeyInfo, request.Extensions, request.NotBefore, request.NotAfter);
     }
 
@@ -189,8 +196,9 @@ public sealed partial class CmpServer
             tx.MessageCount++;
             if (tx.LastSenderNonce is null || rc.RecipNonce is null || !rc.RecipNonce.AsSpan().SequenceEqual(tx.LastSenderNonce))
             {
+                // Not passing tx: a stale or replayed message must not move the transaction's nonce on.
                 return Error(rc, PkiFailureInfo.BadRecipientNonce,
-                    rc.RecipNonce is null ? "the request has no recipNonce" : "the request's recipNonce is not the senderNonce of our last response", tx);
+                    rc.RecipNonce is null ? "the request has no recipNonce" : "the request's recipNonce is not the senderNonce of our last response");
             }
         }
         return null;

@@ -33,7 +33,17 @@ internal sealed record CertRequestData(
     DateTimeOffset? NotBefore,
     DateTimeOffset? NotAfter,
     PopResult Pop,
-    int RequestCount);
+    int RequestCount,
+    OldCertificateId? OldCertId);
+
+/// <summary>The oldCertID control of a kur (RFC 4211, section 6.5): issuer and serial number of the certificate to update.</summary>
+internal sealed record OldCertificateId(X500DistinguishedName? Issuer, byte[] SerialNumber)
+{
+    /// <summary>Whether this identifies <paramref name="certificate"/>.</summary>
+    public bool Matches(X509Certificate2 certificate) =>
+        Issuer is not null && Issuer.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData)
+        && SerialNumber.AsSpan().SequenceEqual(certificate.SerialNumberBytes.Span.TrimStart((byte)0));
+}
 
 /// <summary>One CertStatus of a certConf (RFC 9810, section 5.3.18).</summary>
 internal sealed record CertStatusData(byte[] CertHash, long CertReqId, CmpStatusInfo? Status, HashAlgorithmName? HashAlgorithm, string? HashAlgorithmOid);
@@ -83,8 +93,23 @@ internal static class RequestReader
             notAfter = validity.NotAfter is { } na ? new DateTimeOffset(na.ToDateTime().ToUniversalTime(), TimeSpan.Zero) : null;
         }
         return new CertRequestData(request.CertReqID.LongValueExact, subject, spki, ReadExtensions(template.Extensions),
-            notBefore, notAfter, CheckPop(msg, spki), messages.Length);
+            notBefore, notAfter, CheckPop(msg, spki), messages.Length, ReadOldCertId(request));
     });
+
+    private static OldCertificateId? ReadOldCertId(CertRequest request)
+    {
+        foreach (var control in request.Controls?.ToAttributeTypeAndValueArray() ?? [])
+        {
+            if (control.Type.Equals(CrmfObjectIdentifiers.id_regCtrl_oldCertID))
+            {
+                var id = CertId.GetInstance(control.Value);
+                var issuer = Names.DirectoryName(id.Issuer) is { } dn ? Names.ToDotNet(dn) : null;
+                // Unsigned big-endian without leading zeros, to compare with X509Certificate2.SerialNumberBytes.
+                return new OldCertificateId(issuer, id.SerialNumber.Value.ToByteArrayUnsigned());
+            }
+        }
+        return null;
+    }
 
     // RFC 4211, section 4.1: the signature is over the DER CertRequest when poposkInput is absent.
     private static PopResult CheckPop(CertReqMsg msg, byte[]? spki)
