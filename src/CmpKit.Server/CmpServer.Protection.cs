@@ -1,0 +1,181 @@
+using System.Security.Cryptography.X509Certificates;
+using CmpKit.Messages;
+using CmpKit.Protection;
+using Microsoft.Extensions.Logging;
+using Org.BouncyCastle.Asn1.Cmp;
+
+namespace CmpKit.Server;
+
+public sealed partial class CmpServer
+{
+    private readonly record struct RequestProblem(PkiFailureInfo Failure, string Text);
+
+    /// <summary>
+    /// Checks the protection of a request (RFC 9810, section 5.1.3): PBM with the shared secret, or a
+    /// signature by a certificate that chains to the trust anchors. Null when acceptable; records in
+    /// <paramref name="rc"/> how the request was protected so that the response can mirror it.
+    /// </summary>
+    private RequestProblem? CheckProtection(PkiMessage message, RequestContext rc)
+    {
+        ProtectionVerifier.ProtectionKind kind;
+        try
+        {
+            kind = ProtectionVerifier.Classify(message);
+        }
+        catch (CmpException e)
+        {
+            return _options.AcceptUnprotected ? null : new RequestProblem(PkiFailureInfo.BadAlg, e.Message);
+        }
+        rc.Protection = kind;
+        var problem = kind switch
+        {
+            ProtectionVerifier.ProtectionKind.Mac => CheckMac(message),
+            ProtectionVerifier.ProtectionKind.Signature => CheckSignature(message),
+            _ => _options.AcceptUnprotected || (_options.AcceptUnprotectedErrors && IsNegativeRequest(message)) ? null
+                : new RequestProblem(PkiFailureInfo.BadMessageCheck, "the request is not protected"),
+        };
+        if (problem is not null && _options.AcceptUnprotected)
+        {
+            _logger.LogWarning("CMP server: accepting a request with invalid protection: {Text}", problem.Value.Text);
+            return null;
+        }
+        return problem;
+    }
+
+    /// <summary>An error message, or a certConf that rejects the certificate: what "unprotected errors" allows.</summary>
+    private static bool IsNegativeRequest(PkiMessage message)
+    {
+        if (message.Body.Type == (int)BodyType.Error)
+        {
+            return true;
+        }
+        if (message.Body.Type != (int)BodyType.CertConf)
+        {
+            return false;
+        }
+        try
+        {
+            var statuses = RequestReader.ReadCertConf(message.Body);
+            return statuses.Count == 0 || statuses.Any(s => s.Status?.Status == PkiStatus.Rejection);
+        }
+        catch (CmpException)
+        {
+            return false;
+        }
+    }
+
+    private RequestProblem? CheckMac(PkiMessage message)
+    {
+        if (_options.SrvSecret is not { } secret)
+        {
+            return new RequestProblem(PkiFailureInfo.WrongIntegrity, "MAC-protected requests are not accepted: no shared secret is configured");
+        }
+        try
+        {
+            return ProtectionVerifier.VerifyMac(message, secret.Span, _options.MaxPbmIterations) ? null
+                : new RequestProblem(PkiFailureInfo.BadMessageCheck, "the request's MAC does not verify with the shared secret");
+        }
+        catch (CmpException e)
+        {
+            return new RequestProblem(PkiFailureInfo.BadAlg, "the request's MAC cannot be checked: " + e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Signature protection (RFC 9810, section 5.1.3.3): a certificate whose subject is the header's sender
+    /// (and whose SKID is the senderKID, when both exist) must verify the signature, and chain to the trust
+    /// anchors (custom root trust; no revocation checks).
+    /// </summary>
+    private RequestProblem? CheckSignature(PkiMessage message)
+    {
+        List<X509Certificate2> extraCerts;
+        try
+        {
+            extraCerts = Certificates.ToDotNet(message.GetExtraCerts());
+        }
+        catch (CmpException e)
+        {
+            return new RequestProblem(PkiFailureInfo.BadDataFormat, e.Message);
+        }
+        var sender = Names.DirectoryName(message.Header.Sender)!;
+        var kid = message.Header.SenderKID?.GetOctets();
+        var anchors = TrustAnchors();
+        X509Certificate2? signer = null;
+        foreach (var candidate in extraCerts.Concat(_options.SrvUntrusted).Concat(anchors))
+        {
+            if (!Names.AreEqual(sender, candidate.SubjectName))
+            {
+                continue;
+            }
+            var ski = candidate.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes;
+            if (kid is not null && ski is { } s && !s.Span.SequenceEqual(kid))
+            {
+                continue;
+            }
+            try
+            {
+                if (ProtectionVerifier.VerifySignature(message, candidate))
+                {
+                    signer = candidate;
+                    break;
+                }
+            }
+            catch (CmpException e)
+            {
+                return new RequestProblem(PkiFailureInfo.BadAlg, e.Message);
+            }
+        }
+        if (signer is null)
+        {
+            return new RequestProblem(PkiFailureInfo.BadMessageCheck,
+                $"the request's signature does not verify with any certificate of its sender '{Names.Describe(sender)}'");
+        }
+        if (anchors.Count == 0)
+        {
+            return new RequestProblem(PkiFailureInfo.SignerNotTrusted, "no trust anchors are configured for signature-protected requests");
+        }
+        using var chain = new X509Chain();
+        var policy = chain.ChainPolicy;
+        policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        policy.RevocationMode = X509RevocationMode.NoCheck;
+        policy.DisableCertificateDownloads = true;
+        policy.VerificationTime = _time.GetUtcNow().UtcDateTime;
+        if (_options.NoCheckTime)
+        {
+            policy.VerificationFlags |= X509VerificationFlags.IgnoreNotTimeValid;
+        }
+        policy.CustomTrustStore.AddRange(anchors.ToArray());
+        policy.ExtraStore.AddRange(extraCerts.Concat(_options.SrvUntrusted).ToArray());
+        if (!chain.Build(signer))
+        {
+            var reasons = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
+            return new RequestProblem(PkiFailureInfo.SignerNotTrusted,
+                $"the request's signer '{signer.Subject}' is not trusted: {(reasons.Length > 0 ? reasons : "no path to a trust anchor")}");
+        }
+        return null;
+    }
+
+    /// <summary>SrvTrusted, or the CA certificate when none are configured.</summary>
+    private List<X509Certificate2> TrustAnchors() =>
+        _options.SrvTrusted.Count > 0 ? [.. _options.SrvTrusted]
+        : CertificateAuthority is { } ca ? [ca.Certificate] : [];
+
+    /// <summary>
+    /// Responses are protected as the request was (RFC 9810, section 5.1.3.1: MAC answered by MAC), with a
+    /// signature otherwise where a signing certificate exists; unprotected only when configured or when
+    /// there is no key at all.
+    /// </summary>
+    private ProtectionSpec? ChooseResponseProtection(RequestContext rc, bool negative)
+    {
+        if (_options.SendUnprotected || (negative && _options.SendUnprotectedErrors))
+        {
+            return null;
+        }
+        return rc.Protection switch
+        {
+            ProtectionVerifier.ProtectionKind.Mac => (ProtectionSpec?)_macProtection ?? _signatureProtection,
+            ProtectionVerifier.ProtectionKind.Signature => (ProtectionSpec?)_signatureProtection ?? _macProtection,
+            _ => (ProtectionSpec?)_macProtection ?? _signatureProtection,
+        };
+    }
+}

@@ -1,0 +1,381 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using CmpKit.Messages;
+using CmpKit.Protection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Org.BouncyCastle.Asn1.Cmp;
+using Org.BouncyCastle.Asn1.X509;
+
+namespace CmpKit.Server;
+
+/// <summary>
+/// A CMP server transaction engine (RFC 9810, section 5; the counterpart of OpenSSL's cmp_server.c
+/// with its mock CA): decodes a request, checks its protection and header, keeps per-transaction
+/// state (polling, certConf), and answers with a protected response. Thread-safe; one instance can
+/// serve many concurrent transactions.
+/// </summary>
+/// <remarks>
+/// Files: this one dispatches and builds responses; CmpServer.Protection.cs checks request protection
+/// and chooses response protection; CmpServer.Enrollment.cs handles ir/cr/kur/p10cr, pollReq and certConf.
+/// </remarks>
+public sealed partial class CmpServer
+{
+    private const int NonceLength = 16;
+
+    private readonly MockCaOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly MacProtectionSpec? _macProtection;
+    private readonly SignatureProtectionSpec? _signatureProtection;
+    private readonly X509Certificate2? _signer;
+    private readonly PkiFailureInfo _configuredFailure;
+
+    // Transactions by transactionID (hex), bounded: the oldest are forgotten first.
+    private readonly Lock _storeLock = new();
+    private readonly Dictionary<string, ServerTransaction> _transactions = [];
+    private readonly Queue<string> _transactionOrder = new();
+    private int _messageCount;
+
+    /// <summary>Creates the server.</summary>
+    /// <param name="options">The configuration.</param>
+    /// <param name="certificateAuthority">The CA that issues certificates; default: a <see cref="MockCertificateAuthority"/>
+    /// from <see cref="MockCaOptions.CaCertificate"/> and <see cref="MockCaOptions.CaKey"/>, or none when
+    /// <see cref="MockCaOptions.RspCert"/> is set, or else an ephemeral one.</param>
+    /// <param name="logger">Receives one line per request and per problem.</param>
+    /// <param name="timeProvider">The clock (messageTime, certificate validity, chain validation).</param>
+    /// <exception cref="ArgumentException">The options are inconsistent (e.g. a server certificate without its key).</exception>
+    public CmpServer(MockCaOptions options, ICertificateAuthority? certificateAuthority = null, ILogger? logger = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        Validate(options);
+
+        if (certificateAuthority is not null)
+        {
+            CertificateAuthority = certificateAuthority;
+        }
+        else if (options.CaCertificate is { } caCert)
+        {
+            CertificateAuthority = new MockCertificateAuthority(caCert, options.CaKey!);
+        }
+        else if (options.RspCert is null)
+        {
+            CertificateAuthority = MockCertificateAuthority.CreateEphemeral(timeProvider: _time);
+        }
+
+        if (options.SrvSecret is { } secret)
+        {
+            // RFC 9481, section 6.1.1: SHA-256 as one-way function and HMAC-SHA256; OpenSSL's 500 iterations.
+            _macProtection = new MacProtectionSpec(secret.ToArray(), options.SrvRef?.ToArray(),
+                HashAlgorithmName.SHA256, HashAlgorithmName.SHA256, 500, 16);
+        }
+        if (options.SrvCert is { } srvCert)
+        {
+            _signer = srvCert;
+            _signatureProtection = new SignatureProtectionSpec(srvCert, options.SrvKey!, [], HashAlgorithmName.SHA256, false);
+        }
+        else if (CertificateAuthority is MockCertificateAuthority mock)
+        {
+            _signer = mock.Certificate;
+            _signatureProtection = new SignatureProtectionSpec(mock.Certificate, mock.Key, [], HashAlgorithmName.SHA256, false);
+        }
+        _configuredFailure = (PkiFailureInfo)(options.FailureBits | (options.Failure >= 0 ? 1 << options.Failure : 0));
+    }
+
+    /// <summary>The configuration.</summary>
+    public MockCaOptions Options => _options;
+
+    /// <summary>The CA that issues certificates; null when every enrollment returns <see cref="MockCaOptions.RspCert"/>.</summary>
+    public ICertificateAuthority? CertificateAuthority { get; }
+
+    /// <summary>The certificate that signs signature-protected responses (<see cref="MockCaOptions.SrvCert"/> or the mock CA's), if any.</summary>
+    public X509Certificate2? SigningCertificate => _signer;
+
+    /// <summary>How many requests the server has handled (for hosts honouring <see cref="MockCaOptions.MaxMessages"/>).</summary>
+    public int MessageCount => Volatile.Read(ref _messageCount);
+
+    /// <summary>Snapshots of the remembered transactions, oldest first.</summary>
+    public IReadOnlyList<CmpServerTransaction> Transactions
+    {
+        get
+        {
+            List<ServerTransaction> list;
+            lock (_storeLock)
+            {
+                list = _transactionOrder.Where(_transactions.ContainsKey).Select(k => _transactions[k]).ToList();
+            }
+            return list.Select(t => { lock (t) { return t.Snapshot(); } }).ToList();
+        }
+    }
+
+    /// <summary>A snapshot of the transaction with this transactionID, or null if unknown (or forgotten).</summary>
+    /// <param name="transactionId">The transactionID.</param>
+    public CmpServerTransaction? FindTransaction(ReadOnlySpan<byte> transactionId)
+    {
+        var tx = Find(transactionId);
+        if (tx is null)
+        {
+            return null;
+        }
+        lock (tx)
+        {
+            return tx.Snapshot();
+        }
+    }
+
+    /// <summary>
+    /// Handles one DER-encoded request and returns the DER-encoded response. Never throws for bad
+    /// input: malformed, badly protected or unexpected requests get an error message (RFC 9810, section 5.3.21).
+    /// </summary>
+    /// <param name="request">The DER PKIMessage.</param>
+    /// <param name="cancellationToken">Cancels before the work starts (the work itself is short and synchronous).</param>
+    /// <returns>The DER PKIMessage to send back.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public Task<byte[]> HandleAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Handle(request.Span));
+    }
+
+    private byte[] Handle(ReadOnlySpan<byte> der)
+    {
+        Interlocked.Increment(ref _messageCount);
+        PkiMessage message;
+        try
+        {
+            message = PkiMessageCodec.Decode(der);
+        }
+        catch (CmpException e)
+        {
+            _logger.LogWarning("CMP server: undecodable request: {Message}", e.Message);
+            var fresh = RequestContext.ForUndecodable(RandomNumberGenerator.GetBytes(NonceLength));
+            return Respond(fresh, RequestBuilder.Error(PkiStatus.Rejection, PkiFailureInfo.BadDataFormat, e.Message), negative: true);
+        }
+        var rc = RequestContext.From(message);
+        try
+        {
+            return Process(message, rc);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug or an unexpected input that slipped through: still answer, never throw.
+            _logger.LogError(e, "CMP server: internal error handling {Type}", BodyTypes.Name(message.Body.Type));
+            try
+            {
+                return Respond(rc, RequestBuilder.Error(PkiStatus.Rejection, PkiFailureInfo.SystemFailure, "internal server error"), negative: true);
+            }
+            catch (Exception e2) when (e2 is not OutOfMemoryException)
+            {
+                _logger.LogError(e2, "CMP server: cannot build an error response");
+                var fresh = RequestContext.ForUndecodable(RandomNumberGenerator.GetBytes(NonceLength));
+                return PkiMessageCodec.Encode(MessageProtector.Protect(Header(fresh, null, false),
+                    RequestBuilder.Error(PkiStatus.Rejection, PkiFailureInfo.SystemFailure, "internal server error"), null));
+            }
+        }
+    }
+
+    private byte[] Process(PkiMessage message, RequestContext rc)
+    {
+        var header = message.Header;
+        var type = message.Body.Type;
+        _logger.LogInformation("CMP server: received {Type}", BodyTypes.Name(type));
+
+        // RFC 9810, section 5.1.1: pvno 2 (cmp2000) or 3 (cmp2021).
+        if (rc.Pvno is not (2 or 3))
+        {
+            return Error(rc, PkiFailureInfo.UnsupportedVersion, $"pvno {rc.Pvno} is not supported");
+        }
+        if (rc.TransactionIdFromRequest is null)
+        {
+            return Error(rc, PkiFailureInfo.BadRequest, "the request has no transactionID");
+        }
+        if (header.SenderNonce?.GetOctets() is not { Length: > 0 })
+        {
+            return Error(rc, PkiFailureInfo.BadSenderNonce, "the request has no senderNonce");
+        }
+        if (Names.DirectoryName(header.Sender) is null)
+        {
+            return Error(rc, PkiFailureInfo.BadRequest, "the request's sender is not a directoryName");
+        }
+        if (CheckProtection(message, rc) is { } protectionError)
+        {
+            _logger.LogWarning("CMP server: rejecting {Type}: {Text}", BodyTypes.Name(type), protectionError.Text);
+            return Error(rc, protectionError.Failure, protectionError.Text);
+        }
+        if (_options.SendError)
+        {
+            return Error(rc, _configuredFailure == PkiFailureInfo.None ? PkiFailureInfo.BadRequest : _configuredFailure,
+                _options.StatusString ?? "the server is configured to answer with an error message");
+        }
+
+        switch ((BodyType)type)
+        {
+            case BodyType.Ir:
+            case BodyType.Cr:
+            case BodyType.Kur:
+            case BodyType.P10cr:
+                return HandleCertificateRequest(message, rc);
+            case BodyType.PollReq:
+                return HandlePollReq(message, rc);
+            case BodyType.CertConf:
+                return HandleCertConf(message, rc);
+            case BodyType.Error:
+                return HandleClientError(message, rc);
+            case BodyType.Genm:
+                // RFC 9810, section 5.3.19: an empty genp is a valid answer to any genm.
+                return Respond(rc, ResponseBuilder.EmptyGenp(), negative: false);
+            case BodyType.Rr:
+                return Respond(rc, ResponseBuilder.Rp(ConfiguredStatus(), _configuredFailure, Texts()), negative: IsNegativeConfigured());
+            default:
+                return Error(rc, PkiFailureInfo.BadRequest, $"{BodyTypes.Name(type)} is not a request this server handles");
+        }
+    }
+
+    /// <summary>The error message a client gets for its last request (RFC 9810, section 5.3.21).</summary>
+    private byte[] Error(RequestContext rc, PkiFailureInfo failure, string text, ServerTransaction? tx = null) =>
+        Respond(rc, RequestBuilder.Error(PkiStatus.Rejection, failure, text), negative: true, tx: tx);
+
+    private PkiStatus ConfiguredStatus() => _options.PkiStatus >= 0 ? (PkiStatus)_options.PkiStatus : PkiStatus.Accepted;
+
+    private bool IsNegativeConfigured() => ConfiguredStatus() == PkiStatus.Rejection;
+
+    private IReadOnlyList<string> Texts() => _options.StatusString is { } s ? [s] : [];
+
+    /// <summary>
+    /// Builds and protects a response: same transactionID, recipNonce = the request's senderNonce, a fresh
+    /// senderNonce (remembered in <paramref name="tx"/> for the next request's recipNonce check), messageTime
+    /// in whole seconds, protected as the request was (RFC 9810, section 5.1.3) unless configured otherwise.
+    /// </summary>
+    private byte[] Respond(RequestContext rc, PkiBody body, bool negative, ServerTransaction? tx = null,
+        bool implicitConfirm = false, IEnumerable<X509Certificate2>? extraCerts = null)
+    {
+        var protection = ChooseResponseProtection(rc, negative);
+        var fields = Header(rc, protection, implicitConfirm);
+        if (tx is not null)
+        {
+            tx.LastSenderNonce = fields.SenderNonce;
+        }
+        var message = MessageProtector.Protect(fields, body, protection, extraCerts);
+        _logger.LogInformation("CMP server: sending {Type}{Protection}", BodyTypes.Name(body.Type),
+            protection switch { null => " (unprotected)", MacProtectionSpec => " (MAC-protected)", _ => " (signed)" });
+        return PkiMessageCodec.Encode(message);
+    }
+
+    private HeaderFields Header(RequestContext rc, ProtectionSpec? protection, bool implicitConfirm)
+    {
+        GeneralName sender = protection is SignatureProtectionSpec sig ? Names.ToGeneralName(sig.Certificate.SubjectName)
+            : _options.SrvCert is { } srvCert ? Names.ToGeneralName(srvCert.SubjectName)
+            : Names.NullDn;
+        return new HeaderFields
+        {
+            Pvno = rc.Pvno is 3 ? 3 : 2,
+            Sender = sender,
+            Recipient = rc.Sender ?? Names.NullDn,
+            MessageTime = _time.GetUtcNow(),
+            TransactionId = rc.TransactionId,
+            SenderNonce = RandomNumberGenerator.GetBytes(NonceLength),
+            RecipNonce = rc.SenderNonce,
+            GeneralInfo = implicitConfirm ? [HeaderFields.ImplicitConfirm] : [],
+        };
+    }
+
+    private ServerTransaction? Find(ReadOnlySpan<byte> transactionId)
+    {
+        var key = Convert.ToHexString(transactionId);
+        lock (_storeLock)
+        {
+            return _transactions.GetValueOrDefault(key);
+        }
+    }
+
+    /// <summary>Registers a new transaction; null when the transactionID is in use (RFC 9810: transactionIdInUse).</summary>
+    private ServerTransaction? Start(byte[] transactionId, BodyType type)
+    {
+        var key = Convert.ToHexString(transactionId);
+        lock (_storeLock)
+        {
+            if (_transactions.ContainsKey(key))
+            {
+                return null;
+            }
+            var tx = new ServerTransaction(transactionId, type);
+            _transactions.Add(key, tx);
+            _transactionOrder.Enqueue(key);
+            while (_transactions.Count > _options.MaxTransactions && _transactionOrder.TryDequeue(out var oldest))
+            {
+                _transactions.Remove(oldest);
+            }
+            return tx;
+        }
+    }
+
+    private static void Validate(MockCaOptions o)
+    {
+        if ((o.SrvCert is null) != (o.SrvKey is null))
+        {
+            throw new ArgumentException("SrvCert and SrvKey go together", nameof(o));
+        }
+        if (o.SrvCert is not null && o.SrvKey is not (RSA or ECDsa))
+        {
+            throw new ArgumentException("SrvKey must be RSA or ECDsa", nameof(o));
+        }
+        if (o.CaCertificate is not null && o.CaKey is null)
+        {
+            throw new ArgumentException("CaCertificate needs CaKey", nameof(o));
+        }
+        if (o.SrvSecret is { IsEmpty: true })
+        {
+            throw new ArgumentException("SrvSecret must not be empty", nameof(o));
+        }
+        if (o.PollCount < 0 || o.CheckAfter < 0 || o.MaxMessages < 0)
+        {
+            throw new ArgumentException("PollCount, CheckAfter and MaxMessages must not be negative", nameof(o));
+        }
+        if (o.PkiStatus is < -1 or > 6)
+        {
+            throw new ArgumentException("PkiStatus must be -1 (default) or 0..6", nameof(o));
+        }
+        if (o.Failure is < -1 or > 26 || o.FailureBits < 0 || o.FailureBits >= 1 << 27)
+        {
+            throw new ArgumentException("Failure must be -1 or 0..26, FailureBits 0..2^27-1", nameof(o));
+        }
+        if (o.MaxTransactions < 1 || o.MaxPbmIterations < 1 || o.DefaultValidity <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("MaxTransactions, MaxPbmIterations and DefaultValidity must be positive", nameof(o));
+        }
+    }
+
+    /// <summary>What a response needs from the request it answers.</summary>
+    private sealed class RequestContext
+    {
+        public int Pvno { get; private init; } = 2;
+        public GeneralName? Sender { get; private init; }
+        public byte[]? TransactionIdFromRequest { get; private init; }
+        public required byte[] TransactionId { get; init; }
+        public byte[]? SenderNonce { get; private init; }
+        public byte[]? RecipNonce { get; private init; }
+        public ProtectionVerifier.ProtectionKind Protection { get; set; }
+
+        public static RequestContext From(PkiMessage message)
+        {
+            var h = message.Header;
+            var tid = h.TransactionID?.GetOctets();
+            var pvno = h.Pvno.Value;
+            return new RequestContext
+            {
+                Pvno = pvno.BitLength < 31 ? pvno.IntValue : -1,
+                Sender = h.Sender,
+                TransactionIdFromRequest = tid,
+                TransactionId = tid ?? RandomNumberGenerator.GetBytes(NonceLength),
+                SenderNonce = h.SenderNonce?.GetOctets(),
+                RecipNonce = h.RecipNonce?.GetOctets(),
+            };
+        }
+
+        public static RequestContext ForUndecodable(byte[] freshTransactionId) => new() { TransactionId = freshTransactionId };
+    }
+}

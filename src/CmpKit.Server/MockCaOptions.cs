@@ -1,0 +1,108 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace CmpKit.Server;
+
+/// <summary>
+/// Configuration of <see cref="CmpServer"/>, mirroring the mock-server options of <c>openssl cmp</c>
+/// (<c>-srv_ref</c>, <c>-srv_secret</c>, <c>-srv_cert</c>, ... <c>-accept_raverified</c>). Immutable.
+/// </summary>
+public sealed class MockCaOptions
+{
+    /// <summary>senderKID of MAC-protected responses (OpenSSL's <c>-srv_ref</c>).</summary>
+    public ReadOnlyMemory<byte>? SrvRef { get; init; }
+
+    /// <summary>Shared secret to verify MAC-protected requests and to protect their responses (OpenSSL's <c>-srv_secret</c>).</summary>
+    public ReadOnlyMemory<byte>? SrvSecret { get; init; }
+
+    /// <summary>Certificate that signs responses (OpenSSL's <c>-srv_cert</c>); default: the CA certificate when the CA has a key here.</summary>
+    public X509Certificate2? SrvCert { get; init; }
+
+    /// <summary>Private key of <see cref="SrvCert"/> (OpenSSL's <c>-srv_key</c>).</summary>
+    public AsymmetricAlgorithm? SrvKey { get; init; }
+
+    /// <summary>Trust anchors for the certificates of signature-protected requests (OpenSSL's <c>-srv_trusted</c>); when empty, the CA certificate.</summary>
+    public X509Certificate2Collection SrvTrusted { get; init; } = [];
+
+    /// <summary>Intermediate certificates for building the chain of a request's signer (OpenSSL's <c>-srv_untrusted</c>).</summary>
+    public X509Certificate2Collection SrvUntrusted { get; init; } = [];
+
+    /// <summary>Reference certificate (OpenSSL's <c>-ref_cert</c>, used for rr and some genm answers); kept for completeness.</summary>
+    public X509Certificate2? RefCert { get; init; }
+
+    /// <summary>A fixed certificate returned by every enrollment instead of issuing one (OpenSSL's <c>-rsp_cert</c>).</summary>
+    public X509Certificate2? RspCert { get; init; }
+
+    /// <summary>The private key of <see cref="RspCert"/> for central key generation (OpenSSL's <c>-rsp_key</c>); not sent yet.</summary>
+    public AsymmetricAlgorithm? RspKey { get; init; }
+
+    /// <summary>Certificates added to extraCerts of ip/cp/kup, after the signer certificate (OpenSSL's <c>-rsp_extracerts</c>).</summary>
+    public X509Certificate2Collection RspExtraCerts { get; init; } = [];
+
+    /// <summary>Certificates sent as caPubs in ip/cp/kup (OpenSSL's <c>-rsp_capubs</c>).</summary>
+    public X509Certificate2Collection RspCaPubs { get; init; } = [];
+
+    /// <summary>
+    /// How many times the client is told to wait before it gets the certificate (OpenSSL's <c>-poll_count</c>):
+    /// the first answer is an ip/cp/kup with status waiting, the next N-1 pollReqs get a pollRep,
+    /// and the following pollReq gets the final ip/cp/kup. 0: no polling.
+    /// </summary>
+    public int PollCount { get; init; }
+
+    /// <summary>checkAfter in pollRep, seconds (OpenSSL's <c>-check_after</c>, default 1).</summary>
+    public int CheckAfter { get; init; } = 1;
+
+    /// <summary>Grant implicit confirmation when the request asks for it (OpenSSL's <c>-grant_implicitconf</c>).</summary>
+    public bool GrantImplicitConfirm { get; init; }
+
+    /// <summary>PKIStatus of responses (OpenSSL's <c>-pkistatus</c>, 0..6); -1: accepted.</summary>
+    public int PkiStatus { get; init; } = -1;
+
+    /// <summary>A single failure bit number (OpenSSL's <c>-failure</c>, 0..26); -1: none.</summary>
+    public int Failure { get; init; } = -1;
+
+    /// <summary>Failure bits as a number (bit n = 1 &lt;&lt; n; OpenSSL's <c>-failurebits</c>); combined with <see cref="Failure"/>.</summary>
+    public int FailureBits { get; init; }
+
+    /// <summary>statusString of responses (OpenSSL's <c>-statusstring</c>).</summary>
+    public string? StatusString { get; init; }
+
+    /// <summary>Answer every request with an error message (OpenSSL's <c>-send_error</c>).</summary>
+    public bool SendError { get; init; }
+
+    /// <summary>Send all responses without protection (OpenSSL's <c>-send_unprotected</c>).</summary>
+    public bool SendUnprotected { get; init; }
+
+    /// <summary>Send negative responses (error messages, rejections) without protection (OpenSSL's <c>-send_unprot_err</c>).</summary>
+    public bool SendUnprotectedErrors { get; init; }
+
+    /// <summary>Accept requests with missing or invalid protection (OpenSSL's <c>-accept_unprotected</c>).</summary>
+    public bool AcceptUnprotected { get; init; }
+
+    /// <summary>Accept unprotected error messages and negative certConfs from clients (OpenSSL's <c>-accept_unprot_err</c>).</summary>
+    public bool AcceptUnprotectedErrors { get; init; }
+
+    /// <summary>Accept raVerified as proof of possession (OpenSSL's <c>-accept_raverified</c>).</summary>
+    public bool AcceptRaVerified { get; init; }
+
+    /// <summary>Ignore validity periods when validating the signer of a request (OpenSSL's <c>-no_check_time</c>).</summary>
+    public bool NoCheckTime { get; init; }
+
+    /// <summary>For hosts: stop after this many messages (OpenSSL's <c>-max_msgs</c>); 0: unlimited. The engine only counts.</summary>
+    public int MaxMessages { get; init; }
+
+    /// <summary>CA certificate for issuing real certificates (needs <see cref="CaKey"/>); when neither it nor <see cref="RspCert"/> is given, an ephemeral CA is created.</summary>
+    public X509Certificate2? CaCertificate { get; init; }
+
+    /// <summary>Private key of <see cref="CaCertificate"/>.</summary>
+    public AsymmetricAlgorithm? CaKey { get; init; }
+
+    /// <summary>Validity of issued certificates when the request does not say (default 365 days).</summary>
+    public TimeSpan DefaultValidity { get; init; } = TimeSpan.FromDays(365);
+
+    /// <summary>How many transactions are remembered (oldest forgotten first); default 1000.</summary>
+    public int MaxTransactions { get; init; } = 1000;
+
+    /// <summary>The highest PBM iteration count accepted in requests (DoS protection).</summary>
+    public int MaxPbmIterations { get; init; } = 100_000;
+}

@@ -1,1 +1,0 @@
-namespace CmpKit.Server; internal static class Placeholder { }

@@ -1,0 +1,37 @@
+using System.Security.Cryptography.X509Certificates;
+using CmpKit.Messages;
+
+namespace CmpKit.Server;
+
+/// <summary>The mutable per-transaction state of <see cref="CmpServer"/>; guarded by locking the instance.</summary>
+internal sealed class ServerTransaction(byte[] transactionId, BodyType requestType)
+{
+    public byte[] TransactionId { get; } = transactionId;
+    public BodyType RequestType { get; } = requestType;
+    public BodyType ResponseType => RequestType switch
+    {
+        BodyType.Ir => BodyType.Ip,
+        BodyType.Kur => BodyType.Kup,
+        _ => BodyType.Cp,
+    };
+
+    public CmpServerTransactionState State { get; set; }
+
+    /// <summary>The senderNonce of our last response: the recipNonce the next request must carry (RFC 9810, section 5.1.1).</summary>
+    public byte[]? LastSenderNonce { get; set; }
+
+    public bool ClientAskedImplicitConfirm { get; set; }
+    public int PollsLeft { get; set; }
+    public int MessageCount { get; set; }
+    public CmpStatusInfo? ClientStatus { get; set; }
+
+    /// <summary>The answer kept back while the client polls, then sent.</summary>
+    public long CertReqId { get; set; }
+    public PkiStatus FinalStatus { get; set; }
+    public PkiFailureInfo FinalFailure { get; set; }
+    public IReadOnlyList<string> FinalTexts { get; set; } = [];
+    public X509Certificate2? Certificate { get; set; }
+
+    public CmpServerTransaction Snapshot() =>
+        new(TransactionId.ToArray(), BodyTypes.Name(RequestType), State, Certificate, ClientStatus, MessageCount);
+}
