@@ -48,7 +48,7 @@ internal static class CmpOptionTable
         Add("newkey", K.InputFile, "Key (private, or public for central/RA use) of the certificate requested; default: CSR or client key");
         Add("newkeypass", K.Passphrase, "Pass phrase source for the -newkey file");
         Add("centralkeygen", K.Flag, "Ask the server to generate the new key pair", S.NotYet);
-        Add("newkeyout", K.OutputFile, "Where to store a key pair the server generated (PEM)", S.NotYet);
+        Add("newkeyout", K.OutputFile, "File to save the new private key (PEM), generated here when no -newkey is given");
         Add("subject", K.DistinguishedName, "Subject DN for the requested certificate; kur default: from -csr or -oldcert");
         Add("days", K.NonNegativeInt, "Validity period to ask for, in days");
         Add("reqexts", K.Section, "Config section with extensions to request (added to or replacing those of -csr)");
@@ -74,7 +74,7 @@ internal static class CmpOptionTable
 
         g = G.MessageTransfer;
         Add("server", K.Address, "CMP server as [http[s]://]host[:port][/path]; port 80 or 443 by default");
-        Add("proxy", K.Address, "HTTP(S) proxy as [http[s]://]host[:port]; any path is ignored");
+        Add("proxy", K.Address, "HTTP(S) proxy as [http[s]://]host[:port]; any path is ignored", S.NotYet);
         Add("no_proxy", K.Text, "Servers not to reach via the proxy; default from $no_proxy or $NO_PROXY");
         Add("recipient", K.DistinguishedName, "DN of the CA addressed; default from -srvcert, -issuer, -oldcert or -cert");
         Add("path", K.Text, "HTTP path on the server (CMP alias); default from -server, else /");
@@ -153,7 +153,7 @@ internal static class CmpOptionTable
         Add("use_mock_srv", K.Flag, "Talk to the built-in mock server in-process instead of over HTTP");
 
         g = G.MockServer;
-        Add("port", K.Text, "Run as HTTP mock CMP server on this port (0 = pick one)");
+        Add("port", K.Text, "Run as HTTP mock CMP server on this port (0 = pick one)", S.NotYet);
         Add("max_msgs", K.NonNegativeInt, "Stop the mock server after this many messages; 0 = never");
         Add("srv_ref", K.Text, "Server senderKID when no -srv_cert is given");
         Add("srv_secret", K.Passphrase, "Shared secret source for the server's PBM protection");

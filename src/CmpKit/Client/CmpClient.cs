@@ -403,7 +403,7 @@ public sealed class CmpClient
             }
             byte[]? csrKey = null;
             X500DistinguishedName? csrSubject = null;
-            if (template.Pkcs10Request is { } csr)
+            if (template.Pkcs10Request is { IsEmpty: false } csr)
             {
                 Csr = csr;
                 (csrKey, csrSubject) = ReadCsr(csr);

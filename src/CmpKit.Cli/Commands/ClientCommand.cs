@@ -1,0 +1,524 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using CmpKit.Cli.Options;
+using CmpKit.Client;
+using CmpKit.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace CmpKit.Cli.Commands;
+
+/// <summary>
+/// `cmpkit -cmd ir|cr|kur|p10cr ...`: turns openssl-cmp options into the library's context and
+/// request template, runs the transaction (over HTTP or against the embedded mock CA), and writes
+/// the files OpenSSL writes (-certout, -chainout, -extracertsout, -cacertsout).
+/// </summary>
+internal sealed class ClientCommand
+{
+    private readonly ArgumentReader _r;
+    private readonly TextWriter _err;
+    private readonly ILogger _logger;
+    private readonly List<string> _warnings = [];
+
+    public ClientCommand(CmpArguments args, TextWriter stderr)
+    {
+        _r = new ArgumentReader(args);
+        _err = stderr;
+        var verbosity = args.GetInt("verbosity") ?? 6;
+        if (verbosity is < 0 or > 8)
+        {
+            throw new CliException("-verbosity: must be between 0 and 8");
+        }
+        _logger = new ConsoleLogger(stderr, verbosity);
+    }
+
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var cmd = _r.String("cmd") ?? throw new CliException("no CMP command given: use -cmd ir, cr, kur, p10cr (rr and genm are not supported yet)");
+        var kind = cmd switch
+        {
+            "ir" => CertificateRequestKind.Initial,
+            "cr" => CertificateRequestKind.Additional,
+            "kur" => CertificateRequestKind.KeyUpdate,
+            "p10cr" => CertificateRequestKind.Pkcs10,
+            "rr" or "genm" => throw new CliException($"-cmd {cmd} is not supported yet"),
+            _ => throw new CliException($"-cmd: unknown CMP command '{cmd}' (ir, cr, kur, p10cr, rr, genm)"),
+        };
+        bool useMock = _r.Flag("use_mock_srv");
+        if (!useMock && !_r.IsSet("server"))
+        {
+            throw new CliException("missing -server or -use_mock_srv option");
+        }
+        if (useMock && _r.IsSet("server"))
+        {
+            throw new CliException("cannot use both -server and -use_mock_srv");
+        }
+
+        // The embedded mock CA, if asked for, is set up first: in ephemeral mode the client shares its secret.
+        MockServerSetup.Result? mock = useMock ? MockServerSetup.Create(_r, _logger) : null;
+        if (mock is { Ephemeral: true })
+        {
+            _logger.LogInformation("using the embedded mock CA '{Ca}' with an ephemeral CA and a random shared secret",
+                mock.Server.CertificateAuthority?.Certificate.Subject ?? "?");
+        }
+
+        var (newKey, generatedKey) = LoadOrGenerateNewKey(kind);
+        var options = BuildOptions(kind, mock);
+        var template = BuildTemplate(kind, options, newKey);
+        foreach (var w in _warnings)
+        {
+            _err.WriteLine("cmpkit: warning: " + w);
+        }
+
+        using var http = useMock ? null : CreateHttpClient();
+        ICmpTransport transport = mock is not null
+            ? new InProcessCmpTransport(mock.Server.HandleAsync)
+            : new HttpCmpTransport(http!, ServerUri())
+            {
+                KeepAlive = (_r.Int("keep_alive") ?? 1) switch
+                {
+                    0 => CmpKeepAlive.Never,
+                    1 => CmpKeepAlive.IfPossible,
+                    2 => CmpKeepAlive.Required,
+                    _ => throw new CliException("-keep_alive: must be 0, 1 or 2"),
+                },
+            };
+        var client = new CmpClient(transport, options, _logger);
+
+        EnrollmentResult result;
+        try
+        {
+            result = await client.RequestCertificateAsync(kind, template, ct).ConfigureAwait(false);
+        }
+        catch (CmpException e)
+        {
+            throw new CliException(Describe(e), e);
+        }
+
+        if (generatedKey)
+        {
+            WriteKey(_r.String("newkeyout")!, newKey!);
+        }
+        WriteCertificates("certout", [result.Certificate], "newly enrolled certificate");
+        WriteCertificates("chainout", result.Chain, "chain of the newly enrolled certificate");
+        WriteCertificates("extracertsout", result.ExtraCertificates, "extra certificates received");
+        WriteCertificates("cacertsout", result.CaPubs, "CA certificates received");
+        if (_r.String("certout") is null)
+        {
+            // Nothing asked to save it: show it, as a user running a quick test would want.
+            _logger.LogInformation("no -certout given; the new certificate is not saved");
+        }
+        return 0;
+    }
+
+    private static string Describe(CmpException e)
+    {
+        var text = e.Message;
+        return e.Reason is CmpFailureReason.ConnectionFailed or CmpFailureReason.MessageTimeout or CmpFailureReason.TotalTimeout
+            or CmpFailureReason.HttpError
+            ? text
+            : $"{text} [{e.Reason}]";
+    }
+
+    private (AsymmetricAlgorithm? Key, bool Generated) LoadOrGenerateNewKey(CertificateRequestKind kind)
+    {
+        if (kind == CertificateRequestKind.Pkcs10)
+        {
+            return (null, false);
+        }
+        if (_r.IsSet("newkey"))
+        {
+            var path = _r.String("newkey")!;
+            try
+            {
+                return (_r.PrivateKey("newkey", "newkeypass", "new private key"), false);
+            }
+            catch (CliException) when (IsPublicKeyFile(path))
+            {
+                return (null, false); // a public key only: read in BuildTemplate
+            }
+        }
+        if (_r.IsSet("newkeyout") && !_r.IsSet("key") && !_r.IsSet("csr"))
+        {
+            _logger.LogInformation("generating a new EC P-256 key pair for {File}", _r.String("newkeyout"));
+            return (ECDsa.Create(ECCurve.NamedCurves.nistP256), true);
+        }
+        return (null, false);
+    }
+
+    private static bool IsPublicKeyFile(string path)
+    {
+        try
+        {
+            var text = File.ReadAllText(path);
+            return text.Contains("PUBLIC KEY-----", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private CmpClientOptions BuildOptions(CertificateRequestKind kind, MockServerSetup.Result? mock)
+    {
+        // Client credentials (-cert/-key for signatures, -ref/-secret for PBM).
+        CmpSignatureCredentials? signature = null;
+        if (_r.IsSet("cert"))
+        {
+            var certs = _r.CertsOfFile("cert", "CMP client certificate", "keypass");
+            if (certs.Count == 0)
+            {
+                throw new CliException($"-cert: no certificate in '{_r.String("cert")}'");
+            }
+            var key = _r.PrivateKey("key", "keypass", "CMP client private key")
+                ?? throw new CliException("missing -key for the -cert given");
+            var chain = new X509Certificate2Collection();
+            foreach (var c in certs.Cast<X509Certificate2>().Skip(1))
+            {
+                chain.Add(c);
+            }
+            if (!CmpClient.PublicKeyMatches(certs[0], key))
+            {
+                throw new CliException("-key does not belong to the -cert certificate");
+            }
+            signature = new CmpSignatureCredentials(certs[0], key, chain);
+            if (_r.IsSet("own_trusted"))
+            {
+                CheckOwnChain(certs[0], chain, _r.Certs("own_trusted", "trusted certificates for the own certificate"));
+            }
+        }
+        else if (_r.IsSet("key") && kind != CertificateRequestKind.Pkcs10 && !_r.IsSet("newkey"))
+        {
+            // -key without -cert: OpenSSL takes it as the key to be certified (for ir with PBM).
+        }
+
+        CmpMacCredentials? mac = null;
+        var secret = _r.SecretBytes("secret") ?? mock?.SharedSecret;
+        if (secret is not null)
+        {
+            var macHash = _r.String("mac") is { } m
+                ? Protection.PasswordBasedMac.MacHashFromName(m) ?? throw new CliException($"-mac: unknown or unsupported MAC algorithm '{m}' (hmac-sha1, hmac-sha256, hmac-sha384, hmac-sha512)")
+                : HashAlgorithmName.SHA1; // OpenSSL's default
+            mac = new CmpMacCredentials(secret, _r.String("ref") is { } reference ? Encoding.UTF8.GetBytes(reference) : null)
+            {
+                OneWayFunction = _r.Digest("digest", HashAlgorithmName.SHA256),
+                MacAlgorithm = macHash,
+            };
+        }
+        else if (_r.IsSet("ref") && signature is null)
+        {
+            throw new CliException("-ref is given but no -secret for MAC protection");
+        }
+        if (mac is null && signature is null && !_r.Flag("unprotected_requests"))
+        {
+            throw new CliException("missing -secret (with -ref) or -cert/-key to protect requests, or -unprotected_requests");
+        }
+
+        var trusted = _r.Certs("trusted", "trusted certificates");
+        var srvCert = _r.Cert("srvcert", "server certificate");
+        if (mock is { Ephemeral: true } && trusted.Count == 0 && srvCert is null && mock.Server.CertificateAuthority is { } ca)
+        {
+            trusted.Add(ca.Certificate);
+        }
+        var outTrusted = _r.IsSet("out_trusted") ? _r.Certs("out_trusted", "trusted certificates for the new certificate") : null;
+
+        return new CmpClientOptions
+        {
+            Recipient = _r.Dn("recipient", _warnings),
+            ExpectedSender = _r.Dn("expect_sender", _warnings),
+            ServerCertificate = srvCert,
+            TrustAnchors = trusted,
+            UntrustedCertificates = _r.Certs("untrusted", "untrusted certificates"),
+            IgnoreKeyUsage = _r.Flag("ignore_keyusage"),
+            UnprotectedErrors = _r.Flag("unprotected_errors"),
+            MacCredentials = mac,
+            SignatureCredentials = signature,
+            Digest = _r.Digest("digest", HashAlgorithmName.SHA256),
+            ExtraCertificates = _r.Certs("extracerts", "extra certificates"),
+            UnprotectedRequests = _r.Flag("unprotected_requests"),
+            ImplicitConfirm = _r.Flag("implicit_confirm"),
+            DisableConfirm = _r.Flag("disable_confirm"),
+            OutTrusted = outTrusted,
+            MessageTimeout = _r.Seconds("msg_timeout", TimeSpan.FromSeconds(120)),
+            TotalTimeout = _r.Seconds("total_timeout", null),
+        };
+    }
+
+    private static void CheckOwnChain(X509Certificate2 cert, X509Certificate2Collection chain, X509Certificate2Collection anchors)
+    {
+        using var x = new X509Chain();
+        x.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        x.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        x.ChainPolicy.DisableCertificateDownloads = true;
+        x.ChainPolicy.CustomTrustStore.AddRange(anchors);
+        x.ChainPolicy.ExtraStore.AddRange(chain);
+        if (!x.Build(cert))
+        {
+            throw new CliException("-own_trusted: the -cert certificate does not chain to these trust anchors: "
+                + string.Join("; ", x.ChainStatus.Select(s => s.StatusInformation.Trim()).Distinct()));
+        }
+    }
+
+    private CertificateRequestTemplate BuildTemplate(CertificateRequestKind kind, CmpClientOptions options, AsymmetricAlgorithm? newKey)
+    {
+        // (ReadOnlyMemory<byte>?)null, not null: a bare null would become an empty, non-null memory.
+        ReadOnlyMemory<byte>? csr = _r.String("csr") is { } csrPath ? LoadCsr(csrPath) : (ReadOnlyMemory<byte>?)null;
+        if (kind == CertificateRequestKind.Pkcs10 && csr is null)
+        {
+            throw new CliException("missing -csr for -cmd p10cr");
+        }
+        var oldCert = _r.Cert("oldcert", "certificate to be updated");
+        if (kind == CertificateRequestKind.KeyUpdate && oldCert is null && options.SignatureCredentials is null)
+        {
+            throw new CliException("missing -oldcert (certificate to be updated) and no -cert given");
+        }
+
+        ReadOnlyMemory<byte>? publicKey = null;
+        if (newKey is null && _r.IsSet("newkey"))
+        {
+            publicKey = CredentialLoader.LoadPublicKey(_r.String("newkey")!, null, "new public key").ExportSubjectPublicKeyInfo();
+        }
+        if (kind != CertificateRequestKind.Pkcs10 && newKey is null && publicKey is null && csr is null)
+        {
+            if (_r.IsSet("key") && options.SignatureCredentials is null)
+            {
+                newKey = _r.PrivateKey("key", "keypass", "private key to be certified");
+            }
+            else if (options.SignatureCredentials is null)
+            {
+                throw new CliException("missing -newkey (or -key) for the key to be certified, and no -csr given; -newkeyout FILE generates one");
+            }
+        }
+
+        var pop = (_r.Int("popo") ?? 1) switch
+        {
+            -1 => ProofOfPossessionMethod.None,
+            0 => ProofOfPossessionMethod.RaVerified,
+            1 => ProofOfPossessionMethod.Signature,
+            2 or 3 => throw new CliException("-popo 2 and 3 (key encipherment, key agreement) are not supported yet"),
+            _ => throw new CliException("-popo: must be -1 (none), 0 (raVerified), 1 (signature), 2 or 3"),
+        };
+        if (pop == ProofOfPossessionMethod.Signature && newKey is null && publicKey is not null)
+        {
+            throw new CliException("-newkey gives only a public key, which cannot sign the proof of possession; use -popo 0 or -1");
+        }
+
+        var extensions = new List<X509Extension>();
+        if (_r.String("reqexts") is { } section)
+        {
+            var config = _r.Args.Config ?? throw new CliException("-reqexts names a config section, but no -config file is given");
+            extensions.AddRange(ExtensionConfig.Load(config, section, "-reqexts"));
+        }
+        if (_r.String("policies") is { } polSection)
+        {
+            if (_r.IsSet("policy_oids"))
+            {
+                throw new CliException("cannot have policies both via -policies and via -policy_oids");
+            }
+            var config = _r.Args.Config ?? throw new CliException("-policies names a config section, but no -config file is given");
+            extensions.AddRange(ExtensionConfig.Load(config, polSection, "-policies"));
+        }
+        else if (_r.String("policy_oids") is { } oids)
+        {
+            var list = oids.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries);
+            foreach (var oid in list.Where(o => !ExtensionConfig.IsOid(o)))
+            {
+                throw new CliException($"-policy_oids: '{oid}' is not an OID");
+            }
+            extensions.Add(ExtensionConfig.Policies(list, _r.Flag("policy_oids_critical")));
+        }
+
+        var (dns, ips, uris, emails, sanCritical) = ParseSans(_r.String("sans"));
+        var days = _r.Int("days");
+        if (days is < 0)
+        {
+            throw new CliException("-days: must not be negative");
+        }
+        return new CertificateRequestTemplate
+        {
+            NewKey = newKey,
+            NewPublicKey = publicKey,
+            Subject = _r.Dn("subject", _warnings),
+            Issuer = _r.Dn("issuer", _warnings),
+            ValidityDays = days is 0 ? null : days,
+            DnsNames = dns,
+            IpAddresses = ips,
+            Uris = uris,
+            EmailAddresses = emails,
+            SubjectAlternativeNamesCritical = sanCritical,
+            NoDefaultSubjectAlternativeNames = _r.Flag("san_nodefault"),
+            Extensions = extensions,
+            OldCertificate = oldCert,
+            Pkcs10Request = csr,
+            ProofOfPossession = pop,
+        };
+    }
+
+    /// <summary>OpenSSL's -sans: names separated by commas or spaces; "critical" marks the extension critical.</summary>
+    internal static (List<string> Dns, List<IPAddress> Ips, List<Uri> Uris, List<string> Emails, bool Critical) ParseSans(string? spec)
+    {
+        var dns = new List<string>();
+        var ips = new List<IPAddress>();
+        var uris = new List<Uri>();
+        var emails = new List<string>();
+        bool critical = false;
+        foreach (var token in (spec ?? "").Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (token == "critical")
+            {
+                critical = true;
+            }
+            else if (IPAddress.TryParse(token, out var ip) && (ip.AddressFamily == AddressFamily.InterNetworkV6 || token.Count(c => c == '.') == 3))
+            {
+                ips.Add(ip);
+            }
+            else if (token.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(token, UriKind.Absolute, out var uri))
+            {
+                uris.Add(uri);
+            }
+            else if (token.Contains('@', StringComparison.Ordinal))
+            {
+                emails.Add(token);
+            }
+            else
+            {
+                dns.Add(token);
+            }
+        }
+        return (dns, ips, uris, emails, critical);
+    }
+
+    private static byte[] LoadCsr(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"-csr: cannot read '{path}': {e.Message}", e);
+        }
+        var text = Encoding.ASCII.GetString(bytes);
+        if (text.Contains("-----BEGIN", StringComparison.Ordinal))
+        {
+            foreach (var label in new[] { "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST" })
+            {
+                var begin = $"-----BEGIN {label}-----";
+                var start = text.IndexOf(begin, StringComparison.Ordinal);
+                var end = text.IndexOf($"-----END {label}-----", StringComparison.Ordinal);
+                if (start >= 0 && end > start)
+                {
+                    try
+                    {
+                        return Convert.FromBase64String(text[(start + begin.Length)..end]);
+                    }
+                    catch (FormatException e)
+                    {
+                        throw new CliException($"-csr: '{path}' has a damaged PEM block", e);
+                    }
+                }
+            }
+            throw new CliException($"-csr: '{path}' holds no PEM certificate request");
+        }
+        return bytes;
+    }
+
+    private Uri ServerUri()
+    {
+        var server = _r.String("server")!;
+        var text = server;
+        if (text.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || _r.Flag("tls_used"))
+        {
+            throw new CliException("TLS (https:// or -tls_used) is not supported yet");
+        }
+        if (text.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            text = text[7..];
+        }
+        string? pathFromServer = null;
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (slash >= 0)
+        {
+            pathFromServer = text[(slash + 1)..];
+            text = text[..slash];
+        }
+        if (!Uri.TryCreate("http://" + text, UriKind.Absolute, out var hostUri) || hostUri.Host.Length == 0)
+        {
+            throw new CliException($"-server: cannot understand '{server}'; expected [http://]host[:port][/path]");
+        }
+        var path = _r.String("path") ?? pathFromServer ?? "";
+        var builder = new UriBuilder("http", hostUri.Host, hostUri.IsDefaultPort ? 80 : hostUri.Port, "/" + path.TrimStart('/'));
+        return builder.Uri;
+    }
+
+    private static HttpClient CreateHttpClient() =>
+        new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(30) })
+        {
+            Timeout = Timeout.InfiniteTimeSpan, // the client enforces -msg_timeout and -total_timeout
+        };
+
+    private void WriteCertificates(string option, X509Certificate2Collection certs, string what)
+    {
+        if (_r.String(option) is not { } path)
+        {
+            return;
+        }
+        var der = string.Equals(_r.String("certform"), "DER", StringComparison.OrdinalIgnoreCase);
+        try
+        {
+            if (der)
+            {
+                if (certs.Count > 1)
+                {
+                    throw new CliException($"-{option}: cannot save {certs.Count} certificates in DER format; use -certform PEM");
+                }
+                File.WriteAllBytes(path, certs.Count == 0 ? [] : certs[0].RawData);
+            }
+            else
+            {
+                var sb = new StringBuilder();
+                foreach (var c in certs)
+                {
+                    sb.AppendLine(c.ExportCertificatePem());
+                }
+                File.WriteAllText(path, sb.ToString());
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"-{option}: cannot save the {what} to '{path}': {e.Message}", e);
+        }
+        _logger.LogInformation("saved the {What} to {Path}", what, path);
+    }
+
+    private void WriteKey(string path, AsymmetricAlgorithm key)
+    {
+        try
+        {
+            var pass = _r.Pass("newkeypass");
+            var pem = string.IsNullOrEmpty(pass)
+                ? key.ExportPkcs8PrivateKeyPem()
+                : key.ExportEncryptedPkcs8PrivateKeyPem(pass, new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 100_000));
+            using (File.Create(path))
+            {
+            }
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+            File.WriteAllText(path, pem + Environment.NewLine);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"-newkeyout: cannot save the new private key to '{path}': {e.Message}", e);
+        }
+        _logger.LogInformation("saved the new private key to {Path}", path);
+    }
+}
