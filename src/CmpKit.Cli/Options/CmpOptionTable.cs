@@ -153,7 +153,7 @@ internal static class CmpOptionTable
         Add("use_mock_srv", K.Flag, "Talk to the built-in mock server in-process instead of over HTTP");
 
         g = G.MockServer;
-        Add("port", K.Text, "Run as HTTP mock CMP server on this port (0 = pick one)", S.NotYet);
+        Add("port", K.Text, "Run as HTTP mock CMP server on this port (0 = pick one)");
         Add("max_msgs", K.NonNegativeInt, "Stop the mock server after this many messages; 0 = never");
         Add("srv_ref", K.Text, "Server senderKID when no -srv_cert is given");
         Add("srv_secret", K.Passphrase, "Shared secret source for the server's PBM protection");

@@ -11,7 +11,7 @@ public class CmpOptionTableTests
         "digest mac extracerts unprotected_requests newkey newkeypass subject issuer days reqexts sans " +
         "san_nodefault policies policy_oids policy_oids_critical popo csr out_trusted implicit_confirm " +
         "disable_confirm certout chainout oldcert msg_timeout total_timeout keep_alive batch certform keyform " +
-        "otherpass use_mock_srv srv_ref srv_secret srv_cert srv_key srv_keypass srv_trusted srv_untrusted " +
+        "otherpass use_mock_srv port srv_ref srv_secret srv_cert srv_key srv_keypass srv_trusted srv_untrusted " +
         "rsp_cert rsp_extracerts rsp_capubs poll_count check_after grant_implicitconf pkistatus failure " +
         "failurebits statusstring send_error send_unprotected send_unprot_err accept_unprotected " +
         "accept_unprot_err accept_raverified no_check_time max_msgs rsp_key rsp_keypass ref_cert " +

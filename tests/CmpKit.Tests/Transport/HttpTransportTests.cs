@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using CmpKit.Client;
+using CmpKit.Messages;
+using CmpKit.Tests.Support;
+using CmpKit.Tests.Validation;
+using CmpKit.Transport;
+
+namespace CmpKit.Tests.Transport;
+
+/// <summary>Checks C1-C4 (HTTP transfer, RFC 9811) against a misbehaving HTTP server on 127.0.0.1.</summary>
+public class HttpTransportTests
+{
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
+
+    private static CmpClient Client(TinyHttpServer server, ScriptedCmpServer cmp, CmpClientOptions? options = null, CmpKeepAlive keepAlive = CmpKeepAlive.IfPossible) =>
+        new(new HttpCmpTransport(Http, server.Uri) { KeepAlive = keepAlive, MaxResponseSize = 64 * 1024 },
+            options ?? ResponseCheckTests.MacOptions(cmp));
+
+    /// <summary>A server that answers CMP correctly through <paramref name="cmp"/>, with the HTTP response changed by <paramref name="change"/>.</summary>
+    private static TinyHttpServer Serve(ScriptedCmpServer cmp, Func<TinyHttpServer.Request, TinyHttpServer.Response, TinyHttpServer.Response>? change = null) =>
+        new(async req =>
+        {
+            var body = await cmp.HandleAsync(req.Body, CancellationToken.None);
+            var response = new TinyHttpServer.Response { Body = body };
+            return change is null ? response : change(req, response);
+        });
+
+    private static async Task<CmpException> Fails(CmpClient client) =>
+        await Assert.ThrowsAsync<CmpException>(() => client.InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken));
+
+    [Fact]
+    public async Task Request_is_a_post_of_application_pkixcmp_with_the_whole_message()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp);
+        await Client(server, cmp).InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken);
+        var first = server.Requests[0];
+        Assert.StartsWith("POST /pkix/ HTTP/1.1", first.RequestLine, StringComparison.Ordinal);
+        Assert.Equal("application/pkixcmp", first.Headers["content-type"]);
+        Assert.Equal(first.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), first.Headers["content-length"]);
+        Assert.Equal(BodyType.Ir, (BodyType)PkiMessageCodec.Decode(first.Body).Body.Type);
+    }
+
+    [Fact]
+    public async Task C01_http_status_other_than_200()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { Status = 500, ContentType = "text/html", Body = "<html>oops</html>"u8.ToArray() });
+        var e = await Fails(Client(server, cmp));
+        Assert.Equal(CmpFailureReason.HttpError, e.Reason);
+        Assert.Contains("500", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task C01_wrong_content_type()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { ContentType = "text/html" });
+        Assert.Equal(CmpFailureReason.InvalidContentType, (await Fails(Client(server, cmp))).Reason);
+    }
+
+    [Fact]
+    public async Task C01_empty_body()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { Body = [] });
+        Assert.Equal(CmpFailureReason.MalformedResponse, (await Fails(Client(server, cmp))).Reason);
+    }
+
+    [Fact]
+    public async Task C01_random_bytes()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { Body = System.Security.Cryptography.RandomNumberGenerator.GetBytes(300) });
+        Assert.Equal(CmpFailureReason.MalformedResponse, (await Fails(Client(server, cmp))).Reason);
+    }
+
+    [Fact]
+    public async Task C02_declared_size_over_the_cap_is_rejected_before_reading()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { ContentLength = 2_000_000_000 });
+        var sw = Stopwatch.StartNew();
+        Assert.Equal(CmpFailureReason.ResponseTooLarge, (await Fails(Client(server, cmp))).Reason);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task C02_undeclared_endless_body_is_cut_at_the_cap()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { Chunked = true });
+        Assert.Equal(CmpFailureReason.ResponseTooLarge, (await Fails(Client(server, cmp))).Reason);
+    }
+
+    [Fact]
+    public async Task C03_server_that_never_answers_hits_the_message_timeout()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { Hang = true });
+        var options = ResponseCheckTests.MacOptions(cmp) with { MessageTimeout = TimeSpan.FromMilliseconds(500) };
+        var sw = Stopwatch.StartNew();
+        Assert.Equal(CmpFailureReason.MessageTimeout, (await Fails(Client(server, cmp, options))).Reason);
+        Assert.InRange(sw.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task C03_message_timeout_is_capped_by_the_total_timeout()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { Hang = true });
+        var options = ResponseCheckTests.MacOptions(cmp) with { MessageTimeout = TimeSpan.FromSeconds(60), TotalTimeout = TimeSpan.FromMilliseconds(500) };
+        var sw = Stopwatch.StartNew();
+        Assert.Equal(CmpFailureReason.TotalTimeout, (await Fails(Client(server, cmp, options))).Reason);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task C03_dripping_server_hits_the_message_timeout()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { Drip = TimeSpan.FromMilliseconds(200) });
+        var options = ResponseCheckTests.MacOptions(cmp) with { MessageTimeout = TimeSpan.FromSeconds(1) };
+        var sw = Stopwatch.StartNew();
+        Assert.Equal(CmpFailureReason.MessageTimeout, (await Fails(Client(server, cmp, options))).Reason);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task C04_required_keep_alive_fails_when_the_server_closes()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { ConnectionClose = true });
+        Assert.Equal(CmpFailureReason.KeepAliveRefused, (await Fails(Client(server, cmp, keepAlive: CmpKeepAlive.Required))).Reason);
+    }
+
+    [Fact]
+    public async Task C04_keep_alive_is_asked_while_more_messages_follow_and_the_last_closes()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp);
+        await Client(server, cmp).InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken);
+        Assert.False(server.Requests[0].Headers.TryGetValue("connection", out var c0) && c0 == "close", "the ir expects more messages");
+        Assert.Equal("close", server.Requests[1].Headers["connection"]); // certConf ends the transaction
+        Assert.Equal(1, server.Connections); // the certConf went over the kept-alive connection
+    }
+
+    [Fact]
+    public async Task C04_keep_alive_never_closes_after_each_message()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp);
+        await Client(server, cmp, keepAlive: CmpKeepAlive.Never).InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken);
+        Assert.All(server.Requests, r => Assert.Equal("close", r.Headers["connection"]));
+        Assert.Equal(2, server.Connections);
+    }
+
+    [Fact]
+    public async Task Cancellation_reaches_the_socket()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { Hang = true });
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var options = ResponseCheckTests.MacOptions(cmp) with { MessageTimeout = null };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Client(server, cmp, options).InitialEnrollAsync(ResponseCheckTests.Template(), cts.Token));
+    }
+}
