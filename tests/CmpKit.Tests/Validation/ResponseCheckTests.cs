@@ -443,6 +443,84 @@ public class ResponseCheckTests
             }),
         });
 
+    // ---- C7, C13, C25, C27 -------------------------------------------------------------------
+    [Fact]
+    public async Task C07_C27_extra_certs_and_ca_pubs_are_returned()
+    {
+        var server = new ScriptedCmpServer();
+        var extra = TestPki.CreateRoot("CN=Extra").Certificate;
+        server.Mutate = OnIp(d =>
+        {
+            d.ExtraCerts = [extra];
+            var r = ScriptedCmpServer.FirstResponse(d.Body);
+            d.Body = new PkiBody(PkiBody.TYPE_INIT_REP, new CertRepMessage([Certificates.ToCmp(server.Ca.Certificate)], [r]));
+        });
+        var result = await Client(server).InitialEnrollAsync(Template(), Ct);
+        Assert.Equal(extra, Assert.Single(result.ExtraCertificates.Cast<X509Certificate2>()));
+        Assert.Equal(server.Ca.Certificate, Assert.Single(result.CaPubs.Cast<X509Certificate2>()));
+    }
+
+    [Fact]
+    public async Task C07_extra_certs_of_a_response_that_fails_a_check_are_not_kept()
+    {
+        var server = new ScriptedCmpServer();
+        var extra = TestPki.CreateRoot("CN=Extra").Certificate;
+        server.Mutate = OnIp(d => { d.ExtraCerts = [extra]; d.Header = d.Header with { TransactionId = new byte[16] }; });
+        var e = await FailsWith(CmpFailureReason.TransactionIdMismatch, server);
+        Assert.NotNull(e);
+    }
+
+    [Fact]
+    public async Task C13_ca_pubs_of_a_mac_protected_ip_are_trust_anchors_only_when_asked()
+    {
+        void WithCaPubs(ScriptedCmpServer s, ScriptedCmpServer.Draft d)
+        {
+            var r = ScriptedCmpServer.FirstResponse(d.Body);
+            d.Body = new PkiBody(PkiBody.TYPE_INIT_REP, new CertRepMessage([Certificates.ToCmp(s.Ca.Certificate)], [r]));
+        }
+        var unrelated = TestPki.CreateRoot("CN=Unrelated").Certificate;
+
+        var strict = new ScriptedCmpServer();
+        strict.Mutate = OnIp(d => WithCaPubs(strict, d));
+        await FailsWith(CmpFailureReason.NewCertificateUntrusted, strict, MacOptions(strict) with { OutTrusted = [unrelated] });
+
+        var asked = new ScriptedCmpServer();
+        asked.Mutate = OnIp(d => WithCaPubs(asked, d));
+        var result = await Client(asked, MacOptions(asked) with { OutTrusted = [unrelated], TrustCaPubsFromMacProtectedResponse = true })
+            .InitialEnrollAsync(Template(), Ct);
+        Assert.NotNull(result.Certificate);
+
+        // Never from a signed response: there the caller's trust anchors decide.
+        var signed = new ScriptedCmpServer(signResponses: true);
+        signed.Mutate = OnIp(d => WithCaPubs(signed, d));
+        await FailsWith(CmpFailureReason.NewCertificateUntrusted, signed,
+            MacOptions(signed) with { OutTrusted = [unrelated], TrustCaPubsFromMacProtectedResponse = true });
+    }
+
+    [Fact]
+    public Task C25_final_response_after_polling_of_the_wrong_type() =>
+        FailsWith(CmpFailureReason.UnexpectedBody, new ScriptedCmpServer
+        {
+            PollCount = 1,
+            Mutate = d =>
+            {
+                if (d.RequestType == BodyType.PollReq)
+                {
+                    d.Body = new PkiBody(PkiBody.TYPE_CERT_REP, d.Body.Content); // cp after polling for an ir
+                }
+            },
+        });
+
+    [Fact]
+    public async Task C22_error_message_with_status_waiting_starts_polling()
+    {
+        var server = new ScriptedCmpServer { PollCount = 1 };
+        server.Mutate = OnIp(d => d.Body = RequestBuilder.Error(PkiStatus.Waiting, PkiFailureInfo.None, "busy"));
+        var result = await Client(server).InitialEnrollAsync(Template(), Ct);
+        Assert.NotNull(result.Certificate);
+        Assert.Equal(BodyType.PollReq, (BodyType)server.Received[1].Body.Type);
+    }
+
     // ---- C28, C29, C30 ----------------------------------------------------------------------
     [Fact]
     public async Task C28_certificate_for_another_key_is_rejected_with_negative_certconf()
