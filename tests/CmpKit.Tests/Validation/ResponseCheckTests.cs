@@ -443,6 +443,22 @@ public class ResponseCheckTests
             }),
         });
 
+    [Fact]
+    public Task C26_encrypted_certificate_is_not_supported_yet() =>
+        FailsWith(CmpFailureReason.UnsupportedCertificateEncoding, new ScriptedCmpServer
+        {
+            Mutate = OnIp(d =>
+            {
+#pragma warning disable CS0618 // EncryptedValue is how RFC 4211 servers encrypt certificates
+                var encrypted = new EncryptedValue(null, new AlgorithmIdentifier(new DerObjectIdentifier("2.16.840.1.101.3.4.1.2")),
+                    null, null, null, new DerBitString(new byte[32]));
+                var ckp = new CertifiedKeyPair(new CertOrEncCert(encrypted));
+#pragma warning restore CS0618
+                d.Body = new PkiBody(PkiBody.TYPE_INIT_REP, new CertRepMessage(null,
+                    [new CertResponse(DerInteger.ValueOf(0), StatusInfos.ToBc(PkiStatus.Accepted), ckp, null)]));
+            }),
+        });
+
     // ---- C7, C13, C25, C27 -------------------------------------------------------------------
     [Fact]
     public async Task C07_C27_extra_certs_and_ca_pubs_are_returned()
