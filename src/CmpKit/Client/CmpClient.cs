@@ -227,32 +227,12 @@ public sealed class CmpClient
     private static bool HasImplicitConfirm(PkiHeader header) =>
         header.GetGeneralInfo()?.Any(i => i.InfoType.Equals(CmpObjectIdentifiers.it_implicitConfirm)) == true;
 
-    /// <summary>C28, C29: the new certificate's key and trust; returns the exception to report, or null when accepted.</summary>
-    private CmpException? CheckNewCertificate(X509Certificate2 certificate, RequestDetails request, Transaction tx)
-    {
-        // C28: the certified key must be the one we asked to be certified.
-        if (!Certificates.SamePublicKey(certificate, request.PublicKeyInfo))
-        {
-            return new CmpException(CmpFailureReason.PublicKeyMismatch,
-                "the new certificate is for a different public key than the one requested");
-        }
-        // C29: the new certificate must validate against the "out trusted" store.
-        if (_options.OutTrusted is { } outTrusted)
-        {
-            var anchors = new List<X509Certificate2>(outTrusted);
-            if (_options.TrustCaPubsFromMacProtectedResponse && tx.State.LastResponseMacProtected)
-            {
-                anchors.AddRange(tx.CaPubs); // C13
-            }
-            var error = SenderCertificateValidator.ValidateChain(certificate, tx.State.ReceivedExtraCerts, _policy, _time.GetUtcNow(), anchors);
-            if (error is not null)
-            {
-                return new CmpException(CmpFailureReason.NewCertificateUntrusted,
-                    $"the new certificate does not validate against the 'out trusted' certificates: {error}");
-            }
-        }
-        return null;
-    }
+    /// <summary>C28, C29 (with C13): the rejection to report, or null when the certificate is accepted.</summary>
+    private CmpException? CheckNewCertificate(X509Certificate2 certificate, RequestDetails request, Transaction tx) =>
+        NewCertificateChecks.KeyMatches(certificate, request.PublicKeyInfo)
+        ?? NewCertificateChecks.Trusted(certificate, _options.OutTrusted is { } o ? [.. o] : null,
+            _options.TrustCaPubsFromMacProtectedResponse && tx.State.LastResponseMacProtected ? tx.CaPubs : [], // C13
+            tx.State, _policy);
 
     /// <summary>C30: certConf (accepted, or rejection for <paramref name="rejection"/>), then pkiConf.</summary>
     private async Task ConfirmAsync(Transaction tx, RequestDetails request, X509Certificate2 certificate, long certReqId,
