@@ -240,6 +240,53 @@ public sealed class CliDifferentialTests
         AssertBothFailed(o, server, "HTTP 404");
     }
 
+    /// <summary>
+    /// OpenSSL's own test credentials and client config (Mock/test.cnf, section [Mock] over
+    /// [default]: -cert signer.crt, -key signer.p12 with -keypass, -trusted, -out_trusted,
+    /// -recipient/-expect_sender via $variables, -policies naming a config section) against
+    /// OpenSSL's mock server with the 3.0-compatible options of Mock/server.cnf.
+    /// </summary>
+    [Fact(Timeout = TestTimeoutMs)]
+    public async Task Shared_mock_credentials_and_config_file()
+    {
+        OpenSsl.RequireOpenSsl();
+        RepoPaths.RequireShared();
+        string mock = RepoPaths.MockDir;
+        await using var server = await OpenSslMockServer.StartAsync(
+            ["-srv_cert", "server.crt", "-srv_key", "server.key", "-srv_secret", "pass:test", "-srv_trusted", "signer_root.crt",
+             "-no_check_time", "-rsp_cert", "signer_only.crt", "-rsp_capubs", "trusted.crt", "-rsp_extracerts", "signer_issuing.crt"],
+            mock, TestContext.Current.CancellationToken);
+        var outDir = Directory.CreateTempSubdirectory("cmpkit-mock-").FullName;
+        try
+        {
+            List<string> Args(string tag) =>
+            [
+                "-config", Path.Combine(mock, "test.cnf"), "-section", "Mock", "-server", server.Url(), "-no_proxy", server.Host,
+                "-msg_timeout", "10", "-total_timeout", "20",
+                "-certout", Path.Combine(outDir, tag + ".cert.pem"), "-cacertsout", Path.Combine(outDir, tag + ".cacerts.pem"),
+                "-extracertsout", Path.Combine(outDir, tag + ".extracerts.pem"),
+            ];
+            // The client reads the relative paths of test.cnf from Mock/ (read only); outputs go to a temp folder.
+            var ssl = await OpenSsl.RunAsync(["cmp", .. Args("openssl")], mock, ClientTimeout, TestContext.Current.CancellationToken);
+            var kit = await CmpKitCli.RunAsync(Args("cmpkit"), mock, ClientTimeout, TestContext.Current.CancellationToken);
+            Assert.True(ssl.ExitCode == 0, $"{ssl}\n{server.Diagnostics()}");
+            Assert.True(kit.ExitCode == 0, $"{kit}\n{server.Diagnostics()}");
+            var signerOnly = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(mock, "signer_only.crt"));
+            var trusted = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(mock, "trusted.crt"));
+            foreach (var tag in new[] { "openssl", "cmpkit" })
+            {
+                AssertHolds(signerOnly, Path.Combine(outDir, tag + ".cert.pem"));
+                AssertHolds(trusted, Path.Combine(outDir, tag + ".cacerts.pem"));
+            }
+            Assert.Equal(File.ReadAllText(Path.Combine(outDir, "openssl.extracerts.pem")).ReplaceLineEndings().Trim(),
+                File.ReadAllText(Path.Combine(outDir, "cmpkit.extracerts.pem")).ReplaceLineEndings().Trim());
+        }
+        finally
+        {
+            Directory.Delete(outDir, recursive: true);
+        }
+    }
+
     [Fact(Timeout = TestTimeoutMs)]
     public async Task No_server_listening()
     {
