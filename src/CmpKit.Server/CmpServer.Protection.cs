@@ -1,3 +1,4 @@
+using CmpKit.Validation;
 using System.Security.Cryptography.X509Certificates;
 using CmpKit.Messages;
 using CmpKit.Protection;
@@ -82,9 +83,10 @@ public sealed partial class CmpServer
     }
 
     /// <summary>
-    /// Signature protection (RFC 9810, section 5.1.3.3): a certificate whose subject is the header's sender
-    /// (and whose SKID is the senderKID, when both exist) must verify the signature, and chain to the trust
-    /// anchors (custom root trust; no revocation checks).
+    /// Signature protection (RFC 9810, section 5.1.3.3), checked by the same validator the client
+    /// uses on responses (C16-C20 mirrored): a certificate whose subject is the header's sender (and
+    /// whose SKID is the senderKID, when both exist) must verify the signature and chain to the trust
+    /// anchors (custom root trust; no revocation checks). Key usage is not required of clients.
     /// </summary>
     private RequestProblem? CheckSignature(PkiMessage message)
     {
@@ -97,62 +99,34 @@ public sealed partial class CmpServer
         {
             return new RequestProblem(PkiFailureInfo.BadDataFormat, e.Message);
         }
-        var sender = Names.DirectoryName(message.Header.Sender)!;
-        var kid = message.Header.SenderKID?.GetOctets();
         var anchors = TrustAnchors();
-        X509Certificate2? signer = null;
-        foreach (var candidate in extraCerts.Concat(_options.SrvUntrusted).Concat(anchors))
-        {
-            if (!Names.AreEqual(sender, candidate.SubjectName))
-            {
-                continue;
-            }
-            var ski = candidate.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes;
-            if (kid is not null && ski is { } s && !s.Span.SequenceEqual(kid))
-            {
-                continue;
-            }
-            try
-            {
-                if (ProtectionVerifier.VerifySignature(message, candidate))
-                {
-                    signer = candidate;
-                    break;
-                }
-            }
-            catch (CmpException e)
-            {
-                return new RequestProblem(PkiFailureInfo.BadAlg, e.Message);
-            }
-        }
-        if (signer is null)
-        {
-            return new RequestProblem(PkiFailureInfo.BadMessageCheck,
-                $"the request's signature does not verify with any certificate of its sender '{Names.Describe(sender)}'");
-        }
         if (anchors.Count == 0)
         {
             return new RequestProblem(PkiFailureInfo.SignerNotTrusted, "no trust anchors are configured for signature-protected requests");
         }
-        using var chain = new X509Chain();
-        var policy = chain.ChainPolicy;
-        policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        policy.RevocationMode = X509RevocationMode.NoCheck;
-        policy.DisableCertificateDownloads = true;
-        policy.VerificationTime = _time.GetUtcNow().UtcDateTime;
-        if (_options.NoCheckTime)
+        var policy = new VerificationPolicy
         {
-            policy.VerificationFlags |= X509VerificationFlags.IgnoreNotTimeValid;
-        }
-        policy.CustomTrustStore.AddRange(anchors.ToArray());
-        policy.ExtraStore.AddRange(extraCerts.Concat(_options.SrvUntrusted).ToArray());
-        if (!chain.Build(signer))
+            TrustAnchors = anchors,
+            Untrusted = [.. _options.SrvUntrusted],
+            IgnoreKeyUsage = true,
+            IgnoreValidityPeriod = _options.NoCheckTime,
+            Time = _time,
+        };
+        try
         {
-            var reasons = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
-            return new RequestProblem(PkiFailureInfo.SignerNotTrusted,
-                $"the request's signer '{signer.Subject}' is not trusted: {(reasons.Length > 0 ? reasons : "no path to a trust anchor")}");
+            SenderCertificateValidator.Validate(message, extraCerts, new TransactionState(), policy);
+            return null;
         }
-        return null;
+        catch (CmpException e)
+        {
+            var failure = e.Reason switch
+            {
+                CmpFailureReason.UnsupportedProtectionAlgorithm => PkiFailureInfo.BadAlg,
+                CmpFailureReason.SenderCertificateUntrusted or CmpFailureReason.NoTrustAnchor => PkiFailureInfo.SignerNotTrusted,
+                _ => PkiFailureInfo.BadMessageCheck,
+            };
+            return new RequestProblem(failure, e.Message.Replace("response", "request", StringComparison.Ordinal));
+        }
     }
 
     /// <summary>SrvTrusted, or the CA certificate when none are configured.</summary>

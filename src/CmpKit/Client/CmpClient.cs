@@ -37,7 +37,7 @@ public sealed class CmpClient
     private readonly CmpClientOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly ResponsePolicy _policy;
+    private readonly VerificationPolicy _policy;
     private readonly ProtectionSpec? _protection;
 
     /// <summary>Creates a client that sends through <paramref name="transport"/>.</summary>
@@ -55,7 +55,7 @@ public sealed class CmpClient
         _logger = logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         _protection = CreateProtection(options);
-        _policy = new ResponsePolicy
+        _policy = new VerificationPolicy
         {
             PinnedServerCertificate = options.ServerCertificate,
             ExpectedSender = options.ExpectedSender,

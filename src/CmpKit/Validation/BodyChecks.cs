@@ -104,7 +104,7 @@ internal static class BodyChecks
     }
 
     /// <summary>C31: a pollRep has exactly one entry with the expected certReqId and a checkAfter in range; returns checkAfter.</summary>
-    public static TimeSpan PollRep(PkiMessage response, long certReqId, ResponsePolicy policy)
+    public static TimeSpan PollRep(PkiMessage response, long certReqId, VerificationPolicy policy)
     {
         var rep = PollRepContent.GetInstance(response.Body.Content);
         if (rep.Count != 1)

@@ -17,7 +17,7 @@ internal static class HeaderChecks
     }
 
     /// <summary>C6: the sender must equal the expected sender, or else the pinned server certificate's subject.</summary>
-    public static void SenderIsExpected(PkiHeader header, ResponsePolicy policy)
+    public static void SenderIsExpected(PkiHeader header, VerificationPolicy policy)
     {
         var expected = policy.ExpectedSender ?? policy.PinnedServerCertificate?.SubjectName;
         if (expected is null)

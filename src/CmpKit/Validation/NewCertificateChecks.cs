@@ -20,7 +20,7 @@ internal static class NewCertificateChecks
     /// untrusted and received certificates as intermediates (and caPubs as anchors where C13 allows).
     /// </summary>
     public static CmpException? Trusted(X509Certificate2 certificate, IReadOnlyList<X509Certificate2>? outTrusted,
-        IReadOnlyList<X509Certificate2> extraAnchors, TransactionState state, ResponsePolicy policy)
+        IReadOnlyList<X509Certificate2> extraAnchors, TransactionState state, VerificationPolicy policy)
     {
         if (outTrusted is null)
         {

@@ -9,7 +9,7 @@ namespace CmpKit.Validation;
 internal static class ProtectionChecks
 {
     /// <summary>Returns whether the message was MAC-protected (C13 needs it).</summary>
-    public static bool Validate(PkiMessage message, IReadOnlyList<X509Certificate2> extraCerts, TransactionState state, ResponsePolicy policy)
+    public static bool Validate(PkiMessage message, IReadOnlyList<X509Certificate2> extraCerts, TransactionState state, VerificationPolicy policy)
     {
         var kind = ProtectionVerifier.Classify(message); // C15
         switch (kind)
@@ -41,7 +41,7 @@ internal static class ProtectionChecks
     /// for error messages, rp with rejection, pkiConf, and ip/cp/kup with one rejected response
     /// (RFC 9810, section 3.6.4; OpenSSL's unprotected_exception).
     /// </summary>
-    private static void AllowedUnprotected(PkiMessage message, ResponsePolicy policy)
+    private static void AllowedUnprotected(PkiMessage message, VerificationPolicy policy)
     {
         var type = message.Body.Type;
         if (policy.UnprotectedErrors)

@@ -10,7 +10,7 @@ namespace CmpKit.Validation;
 /// </summary>
 internal static class ResponseValidator
 {
-    public static void Validate(PkiMessage response, TransactionState state, ResponsePolicy policy)
+    public static void Validate(PkiMessage response, TransactionState state, VerificationPolicy policy)
     {
         var header = response.Header;
         HeaderChecks.SenderIsDirectoryName(header);   // C5

@@ -14,7 +14,7 @@ namespace CmpKit.Validation;
 internal static class SenderCertificateValidator
 {
     /// <summary>Validates the signature protection of <paramref name="message"/>; on success caches the sender certificate.</summary>
-    public static void Validate(PkiMessage message, IReadOnlyList<X509Certificate2> extraCerts, TransactionState state, ResponsePolicy policy)
+    public static void Validate(PkiMessage message, IReadOnlyList<X509Certificate2> extraCerts, TransactionState state, VerificationPolicy policy)
     {
         var now = policy.Time.GetUtcNow();
         var sender = Names.DirectoryName(message.Header.Sender)!;
@@ -57,7 +57,8 @@ internal static class SenderCertificateValidator
             {
                 continue;
             }
-            if (now < candidate.NotBefore.ToUniversalTime() - policy.ClockSkew || now > candidate.NotAfter.ToUniversalTime() + policy.ClockSkew)
+            if (!policy.IgnoreValidityPeriod &&
+                (now < candidate.NotBefore.ToUniversalTime() - policy.ClockSkew || now > candidate.NotAfter.ToUniversalTime() + policy.ClockSkew))
             {
                 furthest ??= $"the sender's certificate '{candidate.Subject}' is not valid now (valid {candidate.NotBefore:u} to {candidate.NotAfter:u})";
                 continue;
@@ -97,7 +98,7 @@ internal static class SenderCertificateValidator
     }
 
     /// <summary>C19 for the pinned certificate.</summary>
-    private static void CheckKeyUsage(X509Certificate2 certificate, ResponsePolicy policy)
+    private static void CheckKeyUsage(X509Certificate2 certificate, VerificationPolicy policy)
     {
         if (!policy.IgnoreKeyUsage && !AllowsDigitalSignature(certificate))
         {
@@ -120,7 +121,7 @@ internal static class SenderCertificateValidator
     /// revocation checking); returns null on success, else why not. Shared by C20 and C29.
     /// </summary>
     public static string? ValidateChain(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates,
-        ResponsePolicy policy, DateTimeOffset now, IReadOnlyList<X509Certificate2>? anchors = null)
+        VerificationPolicy policy, DateTimeOffset now, IReadOnlyList<X509Certificate2>? anchors = null)
     {
         using var chain = new X509Chain();
         var p = chain.ChainPolicy;
@@ -129,6 +130,10 @@ internal static class SenderCertificateValidator
         p.DisableCertificateDownloads = true;
         p.VerificationTime = now.UtcDateTime;
         p.VerificationTimeIgnored = false;
+        if (policy.IgnoreValidityPeriod)
+        {
+            p.VerificationFlags |= X509VerificationFlags.IgnoreNotTimeValid;
+        }
         foreach (var a in anchors ?? policy.TrustAnchors)
         {
             p.CustomTrustStore.Add(a);

@@ -2,8 +2,11 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace CmpKit.Validation;
 
-/// <summary>What the response checks need from the client context, independent of the client's public types.</summary>
-internal sealed record ResponsePolicy
+/// <summary>
+/// What the checks on a received message need: trust, expected sender, secret, limits. The client
+/// builds one from its options for responses; the server builds one for requests.
+/// </summary>
+internal sealed record VerificationPolicy
 {
     public X509Certificate2? PinnedServerCertificate { get; init; }
     public X500DistinguishedName? ExpectedSender { get; init; }
@@ -16,4 +19,6 @@ internal sealed record ResponsePolicy
     public TimeSpan ClockSkew { get; init; }
     public TimeSpan MaxCheckAfter { get; init; } = TimeSpan.FromDays(1);
     public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Do not check certificate validity periods (OpenSSL's mock-server -no_check_time).</summary>
+    public bool IgnoreValidityPeriod { get; init; }
 }
