@@ -35,8 +35,9 @@ internal static class MockServerSetup
         var srvKey = r.PrivateKey("srv_key", "srv_keypass", "mock server private key");
         var options = new MockCaOptions
         {
-            SrvRef = r.String("srv_ref") is { } sref ? System.Text.Encoding.UTF8.GetBytes(sref) : null,
-            SrvSecret = srvSecret,
+            // (ReadOnlyMemory<byte>?) casts: a null byte[] would otherwise become an empty, non-null memory.
+            SrvRef = r.String("srv_ref") is { } sref ? System.Text.Encoding.UTF8.GetBytes(sref) : (ReadOnlyMemory<byte>?)null,
+            SrvSecret = srvSecret is null ? null : (ReadOnlyMemory<byte>?)srvSecret,
             SrvCert = r.Cert("srv_cert", "mock server certificate", "srv_keypass"),
             SrvKey = srvKey,
             SrvTrusted = r.Certs("srv_trusted", "mock server trusted certificates"),
