@@ -68,15 +68,28 @@ internal static class CliRun
         return c;
     }
 
-    /// <summary>A path in OpenSSL's Mock test data (../shared), read in place; skips when absent.</summary>
+    /// <summary>
+    /// A path in OpenSSL's Mock test data, read in place; skips when absent. The data lives in
+    /// ../shared next to the repository root (<see cref="SharedData.Dir"/>); a git worktree kept one
+    /// level further down (e.g. wt/NAME next to the main clone) finds it next to its parent.
+    /// </summary>
     public static string Mock(string file)
     {
-        var path = Path.Combine(SharedData.OpenSslTests, "Mock", file);
-        if (!File.Exists(path))
+        string[] candidates =
+        [
+            Path.Combine(SharedData.OpenSslTests, "Mock"),
+            Path.GetFullPath(Path.Combine(SharedData.RepoRoot, "..", "..", "shared", "openssl-cmp-tests", "Mock")),
+        ];
+        foreach (var dir in candidates)
         {
-            Assert.Skip($"../shared test data not present: {path}");
+            var path = Path.Combine(dir, file);
+            if (File.Exists(path))
+            {
+                return path;
+            }
         }
-        return path;
+        Assert.Skip($"OpenSSL's Mock test data is not present: no {file} in {string.Join(" or ", candidates)}");
+        return null!;
     }
 }
 
