@@ -26,7 +26,11 @@ internal static class MockServerSetup
             sharedSecret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
             srvSecret = sharedSecret;
         }
-        else if (srvSecret is null && !r.IsSet("srv_cert") && r.SecretBytes("secret") is { } clientSecret)
+        else if (srvSecret is { Length: 0 })
+        {
+            throw new CliException("-srv_secret: the mock server's shared secret must not be empty");
+        }
+        else if (srvSecret is null && !r.IsSet("srv_cert") && r.SecretBytes("secret") is { Length: > 0 } clientSecret)
         {
             // In process, the server may as well know the client's secret.
             srvSecret = clientSecret;
