@@ -87,20 +87,40 @@ internal sealed class ClientCommand
             };
         var client = new CmpClient(transport, options, _logger);
 
+        // -certform names the format of the files written (PEM or DER, as in openssl cmp): check it
+        // before enrolling, not when the new certificate is about to be saved.
+        if (CredentialFormatParser.Parse(_r.String("certform"), "-certform") == CredentialFormat.Pkcs12)
+        {
+            throw new CliException("-certform: certificates are saved as PEM or DER, not P12");
+        }
+
+        // The generated key is saved before the request goes out: if it cannot be saved, nothing is
+        // enrolled; saving it afterwards would lose the key of a certificate the CA already issued
+        // and the client already confirmed. On failure the key file is removed again.
+        var keyOut = generatedKey ? _r.String("newkeyout")! : null;
+        if (keyOut is not null)
+        {
+            WriteKey(keyOut, newKey!);
+        }
         EnrollmentResult result;
+        bool enrolled = false;
         try
         {
             result = await client.RequestCertificateAsync(kind, template, ct).ConfigureAwait(false);
+            enrolled = true;
         }
         catch (CmpException e)
         {
             throw new CliException(Describe(e), e);
         }
-
-        if (generatedKey)
+        finally
         {
-            WriteKey(_r.String("newkeyout")!, newKey!);
+            if (keyOut is not null && !enrolled)
+            {
+                TryDelete(keyOut);
+            }
         }
+
         WriteCertificates("certout", [result.Certificate], "newly enrolled certificate");
         WriteCertificates("chainout", result.Chain, "chain of the newly enrolled certificate");
         WriteCertificates("extracertsout", result.ExtraCertificates, "extra certificates received");
@@ -496,6 +516,18 @@ internal sealed class ClientCommand
             throw new CliException($"-{option}: cannot save the {what} to '{path}': {e.Message}", e);
         }
         _logger.LogInformation("saved the {What} to {Path}", what, path);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the transaction's own error is what the user needs to see.
+        }
     }
 
     private void WriteKey(string path, AsymmetricAlgorithm key)

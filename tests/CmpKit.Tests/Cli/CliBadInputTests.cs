@@ -163,6 +163,50 @@ public class CliBadInputTests
     }
 
     [Fact]
+    public async Task NewKeyOutUnwritableFailsBeforeAnythingIsSent()
+    {
+        using var dir = new TempDir();
+        var r = await RunAsync([.. Base(dir, "-newkeyout"), "-newkeyout", dir.Path]);
+
+        Assert.Contains("-newkeyout", AssertOneError(r, Secret));
+        Assert.DoesNotContain("received ir", r.Err); // no certificate issued whose key would be lost
+        Assert.False(File.Exists(dir.File("c.pem")));
+    }
+
+    [Theory]
+    [InlineData("XYZ")]
+    [InlineData("P12")]
+    public async Task CertformNotPemOrDerFailsBeforeAnythingIsSent(string form)
+    {
+        using var dir = new TempDir();
+        var r = await RunAsync([.. Base(dir), "-certform", form]);
+
+        Assert.Contains("-certform", AssertOneError(r, Secret));
+        Assert.DoesNotContain("received ir", r.Err);
+        Assert.False(File.Exists(dir.File("c.pem")));
+        Assert.False(File.Exists(dir.File("k.pem")));
+    }
+
+    [Fact]
+    public async Task EmptyClientSecretWithMock()
+    {
+        using var dir = new TempDir();
+        var args = Base(dir, "-secret", "-srv_secret");
+        var line = await FailsAsync([.. args, "-secret", "pass:"]);
+        Assert.Contains("secret", line);
+        Assert.DoesNotContain("Parameter", line);
+    }
+
+    [Fact]
+    public async Task EmptyServerSecret()
+    {
+        using var dir = new TempDir();
+        var line = await FailsAsync([.. Base(dir, "-srv_secret"), "-srv_secret", "pass:"]);
+        Assert.Contains("-srv_secret", line);
+        Assert.DoesNotContain("Parameter", line);
+    }
+
+    [Fact]
     public async Task UnknownOption()
     {
         using var dir = new TempDir();
