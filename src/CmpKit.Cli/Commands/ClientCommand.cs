@@ -225,7 +225,8 @@ internal sealed class ClientCommand
             var macHash = _r.String("mac") is { } m
                 ? Protection.PasswordBasedMac.MacHashFromName(m) ?? throw new CliException($"-mac: unknown or unsupported MAC algorithm '{m}' (hmac-sha1, hmac-sha256, hmac-sha384, hmac-sha512)")
                 : HashAlgorithmName.SHA1; // OpenSSL's default
-            mac = new CmpMacCredentials(secret, _r.String("ref") is { } reference ? Encoding.UTF8.GetBytes(reference) : null)
+            // (ReadOnlyMemory<byte>?)null: a null byte[] would become an empty, non-null reference (an empty senderKID).
+            mac = new CmpMacCredentials(secret, _r.String("ref") is { } reference ? Encoding.UTF8.GetBytes(reference) : (ReadOnlyMemory<byte>?)null)
             {
                 OneWayFunction = _r.Digest("digest", HashAlgorithmName.SHA256),
                 MacAlgorithm = macHash,
