@@ -56,6 +56,12 @@ internal sealed class ClientCommand
             throw new CliException("cannot use both -server and -use_mock_srv");
         }
 
+        if (_r.String("certout") is null)
+        {
+            // As openssl cmp: refuse before asking a CA for a certificate that nobody saves.
+            throw new CliException("-certout not given, nowhere to save the newly enrolled certificate");
+        }
+
         // The embedded mock CA, if asked for, is set up first: in ephemeral mode the client shares its secret.
         MockServerSetup.Result? mock = useMock ? MockServerSetup.Create(_r, _logger) : null;
         if (mock is { Ephemeral: true })
@@ -125,11 +131,6 @@ internal sealed class ClientCommand
         WriteCertificates("chainout", result.Chain, "chain of the newly enrolled certificate");
         WriteCertificates("extracertsout", result.ExtraCertificates, "extra certificates received");
         WriteCertificates("cacertsout", result.CaPubs, "CA certificates received");
-        if (_r.String("certout") is null)
-        {
-            // Nothing asked to save it: show it, as a user running a quick test would want.
-            _logger.LogInformation("no -certout given; the new certificate is not saved");
-        }
         return 0;
     }
 

@@ -207,6 +207,17 @@ public class CliBadInputTests
     }
 
     [Fact]
+    public async Task NoCertOut()
+    {
+        using var dir = new TempDir();
+        var r = await RunAsync([.. Base(dir, "-certout")]);
+
+        Assert.Contains("-certout", AssertOneError(r, Secret)); // as openssl cmp: refused before anything is sent
+        Assert.DoesNotContain("received ir", r.Err);
+        Assert.False(File.Exists(dir.File("k.pem")));
+    }
+
+    [Fact]
     public async Task UnknownOption()
     {
         using var dir = new TempDir();
