@@ -429,6 +429,83 @@ public class UseMockSrvTests
         Assert.Equal(pki.Client.Certificate.Thumbprint, LoadPem(dir.File("c.pem")).Thumbprint);
     }
 
+    [Fact]
+    public async Task ImplicitConfirmNotGrantedStillConfirms()
+    {
+        using var dir = new TempDir();
+        var r = await RunAsync("-use_mock_srv", "-implicit_confirm", "-cmd", "ir", "-subject", "/CN=ic2",
+            "-newkeyout", dir.File("k.pem"), "-certout", dir.File("c.pem"));
+
+        AssertSuccess(r);
+        Assert.Contains("received certConf", r.Err);
+    }
+
+    [Fact]
+    public async Task GrantedWithModsSucceedsWithWarning()
+    {
+        using var dir = new TempDir();
+        var r = await RunAsync("-use_mock_srv", "-pkistatus", "1", "-cmd", "ir", "-subject", "/CN=mods",
+            "-newkeyout", dir.File("k.pem"), "-certout", dir.File("c.pem"));
+
+        AssertSuccess(r);
+        Assert.Contains(r.ErrLines, l => l.StartsWith("cmpkit: warning: ", StringComparison.Ordinal) && l.Contains("grantedWithMods"));
+        Assert.Equal("CN=mods", LoadPem(dir.File("c.pem")).Subject);
+    }
+
+    [Fact]
+    public async Task RejectionCarriesStatusString()
+    {
+        using var dir = new TempDir();
+        var r = await RunAsync("-use_mock_srv", "-pkistatus", "2", "-failure", "2", "-statusstring", "cmpkit test says no",
+            "-cmd", "ir", "-subject", "/CN=rej", "-newkeyout", dir.File("k.pem"), "-certout", dir.File("c.pem"));
+
+        var line = AssertOneError(r);
+        Assert.Contains("badRequest", line);
+        Assert.Contains("cmpkit test says no", line);
+    }
+
+    [Fact]
+    public async Task UnprotectedIpIsRejectedEvenWithUnprotectedErrors()
+    {
+        using var dir = new TempDir();
+        var r = await RunAsync("-use_mock_srv", "-send_unprotected", "-unprotected_errors", "-cmd", "ir", "-subject", "/CN=u",
+            "-newkeyout", dir.File("k.pem"), "-certout", dir.File("c.pem"));
+
+        Assert.Contains("MissingProtection", AssertOneError(r));
+        Assert.False(File.Exists(dir.File("c.pem")));
+    }
+
+    [Fact]
+    public async Task UnprotectedRejectionAcceptedWithUnprotectedErrors()
+    {
+        using var dir = new TempDir();
+        var r = await RunAsync("-use_mock_srv", "-send_unprot_err", "-unprotected_errors", "-pkistatus", "2", "-failure", "9",
+            "-cmd", "ir", "-subject", "/CN=u", "-newkeyout", dir.File("k.pem"), "-certout", dir.File("c.pem"));
+
+        Assert.Contains("badPOP", AssertOneError(r));
+    }
+
+    [Fact]
+    public async Task UnexpectedSenderIsRejected()
+    {
+        using var dir = new TempDir();
+        var r = await RunAsync("-use_mock_srv", "-expect_sender", "/CN=nobody", "-cmd", "ir", "-subject", "/CN=s",
+            "-newkeyout", dir.File("k.pem"), "-certout", dir.File("c.pem"));
+
+        Assert.Contains("UnexpectedSender", AssertOneError(r));
+    }
+
+    [Fact]
+    public async Task PollingBeyondTotalTimeoutFails()
+    {
+        using var dir = new TempDir();
+        var r = await RunAsync("-use_mock_srv", "-poll_count", "5", "-check_after", "1", "-total_timeout", "1",
+            "-cmd", "ir", "-subject", "/CN=slow", "-newkeyout", dir.File("k.pem"), "-certout", dir.File("c.pem"));
+
+        Assert.Contains("timeout", AssertOneError(r));
+        Assert.False(File.Exists(dir.File("c.pem")));
+    }
+
     private static string[] PolicyOids(X509Certificate2 cert, out bool critical)
     {
         var ext = cert.Extensions["2.5.29.32"] ?? throw new Xunit.Sdk.XunitException("no certificatePolicies extension");
