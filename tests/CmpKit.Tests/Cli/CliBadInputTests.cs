@@ -232,6 +232,19 @@ public class CliBadInputTests
     }
 
     [Fact]
+    public async Task SecretsNeverLoggedEvenAtTraceVerbosity()
+    {
+        using var dir = new TempDir();
+        var ok = await RunAsync([.. Base(dir), "-verbosity", "8"]);
+        var wrong = await RunAsync([.. Base(dir, "-srv_secret", "-certout"), "-srv_secret", "pass:Server-Side-Secret-7",
+            "-certout", dir.File("c2.pem"), "-verbosity", "8"]);
+
+        AssertSuccess(ok);
+        Assert.DoesNotContain(Secret, ok.Err);
+        Assert.Contains("InvalidMac", AssertOneError(wrong, Secret, "Server-Side-Secret-7"));
+    }
+
+    [Fact]
     public async Task NoArgumentsAtAll()
     {
         var r = await RunAsync();
