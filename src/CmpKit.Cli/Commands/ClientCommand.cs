@@ -60,6 +60,12 @@ internal sealed class ClientCommand
             throw new CliException("cannot use both -server and -use_mock_srv");
         }
 
+        if (_r.String("certout") is null)
+        {
+            // As openssl cmp: refuse before asking a CA for a certificate that nobody saves.
+            throw new CliException("-certout not given, nowhere to save the newly enrolled certificate");
+        }
+
         // The embedded mock CA, if asked for, is set up first: in ephemeral mode the client shares its secret.
         MockServerSetup.Result? mock = useMock ? MockServerSetup.Create(_r, _logger) : null;
         if (mock is { Ephemeral: true })
@@ -91,29 +97,44 @@ internal sealed class ClientCommand
             };
         var client = new CmpClient(transport, options, _logger);
 
+        // -certform names the format of the files written (PEM or DER, as in openssl cmp): check it
+        // before enrolling, not when the new certificate is about to be saved.
+        if (CredentialFormatParser.Parse(_r.String("certform"), "-certform") == CredentialFormat.Pkcs12)
+        {
+            throw new CliException("-certform: certificates are saved as PEM or DER, not P12");
+        }
+
+        // The generated key is saved before the request goes out: if it cannot be saved, nothing is
+        // enrolled; saving it afterwards would lose the key of a certificate the CA already issued
+        // and the client already confirmed. On failure the key file is removed again.
+        var keyOut = generatedKey ? _r.String("newkeyout")! : null;
+        if (keyOut is not null)
+        {
+            WriteKey(keyOut, newKey!);
+        }
         EnrollmentResult result;
+        bool enrolled = false;
         try
         {
             result = await client.RequestCertificateAsync(kind, template, ct).ConfigureAwait(false);
+            enrolled = true;
         }
         catch (CmpException e)
         {
             throw new CliException(Describe(e), e);
         }
-
-        if (generatedKey)
+        finally
         {
-            WriteKey(_r.String("newkeyout")!, newKey!);
+            if (keyOut is not null && !enrolled)
+            {
+                TryDelete(keyOut);
+            }
         }
+
         WriteCertificates("certout", [result.Certificate], "newly enrolled certificate");
         WriteCertificates("chainout", result.Chain, "chain of the newly enrolled certificate");
         WriteCertificates("extracertsout", result.ExtraCertificates, "extra certificates received");
         WriteCertificates("cacertsout", result.CaPubs, "CA certificates received");
-        if (_r.String("certout") is null)
-        {
-            // Nothing asked to save it: show it, as a user running a quick test would want.
-            _logger.LogInformation("no -certout given; the new certificate is not saved");
-        }
         return 0;
     }
 
@@ -209,7 +230,8 @@ internal sealed class ClientCommand
             var macHash = _r.String("mac") is { } m
                 ? Protection.PasswordBasedMac.MacHashFromName(m) ?? throw new CliException($"-mac: unknown or unsupported MAC algorithm '{m}' (hmac-sha1, hmac-sha256, hmac-sha384, hmac-sha512)")
                 : HashAlgorithmName.SHA1; // OpenSSL's default
-            mac = new CmpMacCredentials(secret, _r.String("ref") is { } reference ? Encoding.UTF8.GetBytes(reference) : null)
+            // (ReadOnlyMemory<byte>?)null: a null byte[] would become an empty, non-null reference (an empty senderKID).
+            mac = new CmpMacCredentials(secret, _r.String("ref") is { } reference ? Encoding.UTF8.GetBytes(reference) : (ReadOnlyMemory<byte>?)null)
             {
                 OneWayFunction = _r.Digest("digest", HashAlgorithmName.SHA256),
                 MacAlgorithm = macHash,
@@ -500,6 +522,18 @@ internal sealed class ClientCommand
             throw new CliException($"-{option}: cannot save the {what} to '{path}': {e.Message}", e);
         }
         _logger.LogInformation("saved the {What} to {Path}", what, path);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the transaction's own error is what the user needs to see.
+        }
     }
 
     private void WriteKey(string path, AsymmetricAlgorithm key)

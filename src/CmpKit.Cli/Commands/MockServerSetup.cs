@@ -26,7 +26,11 @@ internal static class MockServerSetup
             sharedSecret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
             srvSecret = sharedSecret;
         }
-        else if (srvSecret is null && !r.IsSet("srv_cert") && r.SecretBytes("secret") is { } clientSecret)
+        else if (srvSecret is { Length: 0 })
+        {
+            throw new CliException("-srv_secret: the mock server's shared secret must not be empty");
+        }
+        else if (srvSecret is null && !r.IsSet("srv_cert") && r.SecretBytes("secret") is { Length: > 0 } clientSecret)
         {
             // In process, the server may as well know the client's secret.
             srvSecret = clientSecret;
@@ -35,8 +39,9 @@ internal static class MockServerSetup
         var srvKey = r.PrivateKey("srv_key", "srv_keypass", "mock server private key");
         var options = new MockCaOptions
         {
-            SrvRef = r.String("srv_ref") is { } sref ? System.Text.Encoding.UTF8.GetBytes(sref) : null,
-            SrvSecret = srvSecret,
+            // (ReadOnlyMemory<byte>?) casts: a null byte[] would otherwise become an empty, non-null memory.
+            SrvRef = r.String("srv_ref") is { } sref ? System.Text.Encoding.UTF8.GetBytes(sref) : (ReadOnlyMemory<byte>?)null,
+            SrvSecret = srvSecret is null ? null : (ReadOnlyMemory<byte>?)srvSecret,
             SrvCert = r.Cert("srv_cert", "mock server certificate", "srv_keypass"),
             SrvKey = srvKey,
             SrvTrusted = r.Certs("srv_trusted", "mock server trusted certificates"),

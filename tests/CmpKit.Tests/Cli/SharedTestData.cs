@@ -3,19 +3,11 @@ namespace CmpKit.Tests.Cli;
 /// <summary>Locates OpenSSL's CMP test data in ../shared (read in place, never copied).</summary>
 internal static class SharedTestData
 {
-    public const string MockDir = "/work/shared/openssl-cmp-tests/Mock";
-
-    /// <summary>Full path of a file in Mock/, or skips the test if the shared data is absent.</summary>
-    public static string Mock(string file)
-    {
-        string path = Path.Combine(MockDir, file);
-        if (!File.Exists(path))
-        {
-            Assert.Skip($"shared test data not available: {path} is missing");
-        }
-
-        return path;
-    }
+    /// <summary>
+    /// Full path of a file in OpenSSL's Mock data, found relative to the repository (../shared, or
+    /// next to the parent of a worktree), or skips the test if the shared data is absent.
+    /// </summary>
+    public static string Mock(string file) => CliRun.Mock(file);
 
     /// <summary>Path of the openssl binary, or skips.</summary>
     public static string OpenSsl()
