@@ -5,7 +5,10 @@ public static class SharedData
 {
     public static string RepoRoot { get; } = FindRoot();
 
-    public static string Dir => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
+    /// <summary>../shared next to the repository, or CMPKIT_SHARED_DIR where set (e.g. in a git worktree).</summary>
+    public static string Dir => Environment.GetEnvironmentVariable("CMPKIT_SHARED_DIR") is { Length: > 0 } dir
+        ? Path.GetFullPath(dir)
+        : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
 
     public static string Vectors => Path.Combine(Dir, "vectors");
 
