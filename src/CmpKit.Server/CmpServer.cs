@@ -67,7 +67,7 @@ public sealed partial class CmpServer
             CertificateAuthority = MockCertificateAuthority.CreateEphemeral(timeProvider: _time);
         }
 
-        if (options.SrvSecret is { } secret)
+        if (options.SrvSecret is { IsEmpty: false } secret)
         {
             // RFC 9481, section 6.1.1: SHA-256 as one-way function and HMAC-SHA256; OpenSSL's 500 iterations.
             _macProtection = new MacProtectionSpec(secret.ToArray(), options.SrvRef?.ToArray(),
@@ -330,10 +330,6 @@ public sealed partial class CmpServer
         if (o.CaCertificate is not null && o.CaKey is null)
         {
             throw new ArgumentException("CaCertificate needs CaKey", nameof(o));
-        }
-        if (o.SrvSecret is { IsEmpty: true })
-        {
-            throw new ArgumentException("SrvSecret must not be empty", nameof(o));
         }
         if (o.PollCount < 0 || o.CheckAfter < 0 || o.MaxMessages < 0)
         {

@@ -55,6 +55,10 @@ internal sealed class ServerCommand
         {
             throw new CliException("server credentials (-srv_secret or -srv_cert with -srv_key) must be given for -port");
         }
+        if (_r.IsSet("srv_secret") && _r.SecretBytes("srv_secret") is { Length: 0 })
+        {
+            throw new CliException("-srv_secret: the shared secret must not be empty");
+        }
         if (_r.IsSet("srv_cert") != _r.IsSet("srv_key"))
         {
             throw new CliException("must give both -srv_cert and -srv_key options or neither");

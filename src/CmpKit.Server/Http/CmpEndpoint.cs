@@ -95,13 +95,7 @@ internal sealed class CmpRequestHandler(CmpServer server, CmpHttpOptions options
 
         // The engine never throws for bad input: anything undecodable gets a CMP error message.
         var answer = await server.HandleAsync(body, context.RequestAborted).ConfigureAwait(false);
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = MediaType;
-        response.ContentLength = answer.Length;
-        response.Headers.CacheControl = "no-cache";
-        await response.Body.WriteAsync(answer, context.RequestAborted).ConfigureAwait(false);
-        await response.CompleteAsync().ConfigureAwait(false);
-
+        // Reported before the response goes out, so that a log line never trails the client's next step.
         if (options.OnExchange is { } report)
         {
             var (requestType, tid) = Describe(body);
@@ -112,6 +106,12 @@ internal sealed class CmpRequestHandler(CmpServer server, CmpHttpOptions options
             report(new CmpHttpExchange(remote, requestType, responseType, status, tid, body.Length, answer.Length,
                 Stopwatch.GetElapsedTime(started), server.MessageCount));
         }
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = MediaType;
+        response.ContentLength = answer.Length;
+        response.Headers.CacheControl = "no-cache";
+        await response.Body.WriteAsync(answer, context.RequestAborted).ConfigureAwait(false);
+        await response.CompleteAsync().ConfigureAwait(false);
     }
 
     /// <summary>application/pkixcmp, any case, parameters ignored (RFC 9811, section 3.4).</summary>

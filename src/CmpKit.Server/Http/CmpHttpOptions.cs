@@ -15,7 +15,7 @@ public sealed class CmpHttpOptions
     /// </summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Called once per CMP message answered (after the response was written), e.g. to log one line per exchange.</summary>
+    /// <summary>Called once per CMP message answered (just before the response is written), e.g. to log one line per exchange.</summary>
     public Action<CmpHttpExchange>? OnExchange { get; init; }
 }
 
@@ -27,7 +27,7 @@ public sealed class CmpHttpOptions
 /// <param name="TransactionId">The transactionID in lower-case hex, or empty.</param>
 /// <param name="RequestSize">Bytes received.</param>
 /// <param name="ResponseSize">Bytes sent.</param>
-/// <param name="Elapsed">Time from the start of the request until the response was written.</param>
+/// <param name="Elapsed">Time from the start of the request until the response was ready.</param>
 /// <param name="MessageCount">How many messages the <see cref="CmpServer"/> has handled, this one included.</param>
 public sealed record CmpHttpExchange(string Remote, string RequestType, string ResponseType, string Status, string TransactionId,
     int RequestSize, int ResponseSize, TimeSpan Elapsed, int MessageCount);
