@@ -326,6 +326,51 @@ public sealed class OpenSslAgainstCmpKitServerTests
         Assert.DoesNotContain("certConf", server.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// OpenSSL's own test setup: our server started with Mock/server.cnf (the options cmpkit lacks are ignored with a
+    /// warning), the openssl client with Mock/test.cnf section [Mock]; every command succeeds, and rr revokes the
+    /// reference certificate.
+    /// </summary>
+    [Fact(Timeout = TestTimeoutMs)]
+    public async Task Shared_server_cnf_and_test_cnf_all_commands()
+    {
+        OpenSsl.RequireOpenSsl();
+        RepoPaths.RequireShared();
+        var ct = TestContext.Current.CancellationToken;
+        string mock = RepoPaths.MockDir;
+        await using var server = await CmpKitMockServer.StartAsync(["-config", "server.cnf"], mock, ct);
+        string outDir = Directory.CreateTempSubdirectory("cmpkit-srvcnf-").FullName;
+        try
+        {
+            foreach (var cmd in new[] { "ir", "cr", "kur", "p10cr", "rr", "genm" })
+            {
+                List<string> args =
+                [
+                    "cmp", "-config", "test.cnf", "-section", "Mock", "-server", server.Url(), "-no_proxy", server.Host,
+                    "-msg_timeout", "10", "-total_timeout", "20", "-cmd", cmd, "-certout", Path.Combine(outDir, cmd + ".pem"),
+                ];
+                if (cmd is "kur" or "rr")
+                {
+                    args.AddRange(["-oldcert", "signer_only.crt"]);
+                }
+                if (cmd == "p10cr")
+                {
+                    args.AddRange(["-csr", "csr.pem"]);
+                }
+                // The client reads test.cnf's relative paths from Mock/ (read only); it writes only to outDir.
+                var result = await OpenSsl.RunAsync(args, mock, s_clientTimeout, ct);
+                Assert.True(result.ExitCode == 0, $"{cmd}: {result}\n{server.Diagnostics()}");
+            }
+            await AssertServerSays(server, "rr -> rp: accepted", ct);
+            await AssertServerSays(server, "genm -> genp", ct);
+            Assert.Contains("-rsp_crl from config file", server.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(outDir, recursive: true);
+        }
+    }
+
     [Fact(Timeout = TestTimeoutMs)]
     public async Task Without_server_credentials_cmpkit_says_so_in_one_line()
     {
