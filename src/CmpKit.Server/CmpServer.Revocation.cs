@@ -78,8 +78,9 @@ public sealed partial class CmpServer
         Respond(rc, ResponseBuilder.Rp(status, failure, texts), negative: status == PkiStatus.Rejection);
 
     /// <summary>
-    /// genm (RFC 9810, section 5.3.19) answered with genp (5.3.20). As OpenSSL's mock server, the InfoTypeAndValues
-    /// are echoed back; an empty genm gets an empty genp.
+    /// genm (RFC 9810, section 5.3.19) answered with genp (5.3.20). id-it-caCerts gets the CA certificates
+    /// (<see cref="MockCaOptions.RspCaPubs"/>, else the issuing CA's certificate); every other InfoTypeAndValue is
+    /// echoed back, as OpenSSL's mock server does; an empty genm gets an empty genp.
     /// </summary>
     private byte[] HandleGeneralMessage(Org.BouncyCastle.Asn1.Cmp.PkiMessage message, RequestContext rc)
     {
@@ -94,6 +95,12 @@ public sealed partial class CmpServer
         }
         _logger.LogInformation("CMP server: genm with {Count} InfoTypeAndValue(s){Types}", itavs.Count,
             itavs.Count == 0 ? "" : ": " + string.Join(", ", itavs.Select(ServerBodies.InfoType)));
-        return Respond(rc, ServerBodies.Genp(itavs), negative: false);
+        var answers = itavs.Select(itav => ServerBodies.AsksForCaCerts(itav) ? ServerBodies.CaCerts(CaCertificates()) : itav);
+        return Respond(rc, ServerBodies.Genp(answers), negative: false);
     }
+
+    private List<X509Certificate2> CaCertificates() =>
+        _options.RspCaPubs.Count > 0 ? [.. _options.RspCaPubs]
+        : CertificateAuthority is { } ca ? [ca.Certificate]
+        : [];
 }

@@ -154,6 +154,10 @@ public sealed class OpenSslAgainstCmpKitServerTests
         Assert.True(plain.ExitCode == 0, $"{plain}\n{server.Diagnostics()}");
         Assert.True(typed.ExitCode == 0, $"{typed}\n{server.Diagnostics()}");
         Assert.Contains("signKeyPairTypes", typed.StdOut + typed.StdErr, StringComparison.Ordinal);
+
+        var caCerts = await RunOpenSsl(ct, pki, Client(server, "genm", [.. SignedClient(pki), "-infotype", "caCerts"]));
+        Assert.True(caCerts.ExitCode == 0, $"{caCerts}\n{server.Diagnostics()}");
+        Assert.Contains("id-it-caCerts", caCerts.StdOut + caCerts.StdErr, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = TestTimeoutMs)]

@@ -44,6 +44,18 @@ internal static class ServerBodies
     public static PkiBody Genp(IEnumerable<InfoTypeAndValue> itavs) =>
         new(PkiBody.TYPE_GEN_REP, GenRepContent.GetInstance(new DerSequence(itavs.Cast<Asn1Encodable>().ToArray())));
 
+    /// <summary>id-it-caCerts (RFC 9810, section 5.3.19.16; RFC 9483, section 4.3.1).</summary>
+    public static readonly DerObjectIdentifier CaCertsOid = new("1.3.6.1.5.5.7.4.17");
+
+    /// <summary>Whether the ITAV asks for CA certificates (id-it-caCerts without a value).</summary>
+    public static bool AsksForCaCerts(InfoTypeAndValue itav) => itav.InfoType.Equals(CaCertsOid);
+
+    /// <summary>The caCerts answer: SEQUENCE SIZE (1..MAX) OF CMPCertificate, or no value when there are none.</summary>
+    public static InfoTypeAndValue CaCerts(IReadOnlyCollection<X509Certificate2> certificates) =>
+        certificates.Count == 0
+            ? new InfoTypeAndValue(CaCertsOid)
+            : new InfoTypeAndValue(CaCertsOid, new DerSequence(certificates.Select(c => (Asn1Encodable)Certificates.ToCmp(c)).ToArray()));
+
     /// <summary>The dotted OID of an InfoTypeAndValue's infoType, for logs.</summary>
     public static string InfoType(InfoTypeAndValue itav) => itav.InfoType.Id;
 

@@ -96,4 +96,18 @@ public class CmpServerRevocationTests
         var back = GenRepContent.GetInstance(genp.Body.Content).ToInfoTypeAndValueArray();
         Assert.Equal(CmpObjectIdentifiers.it_signKeyPairTypes, Assert.Single(back).InfoType);
     }
+
+    [Fact]
+    public async Task Genm_caCerts_gets_the_CA_certificate()
+    {
+        var server = new CmpServer(new MockCaOptions { SrvSecret = Secret });
+        var genm = new PkiBody(PkiBody.TYPE_GEN_MSG, GenMsgContent.GetInstance(new DerSequence(new InfoTypeAndValue(ServerBodies.CaCertsOid))));
+
+        var genp = await new RawPeer(server, Secret, Reference).SendAsync(genm);
+
+        var itav = Assert.Single(GenRepContent.GetInstance(genp.Body.Content).ToInfoTypeAndValueArray());
+        Assert.Equal(ServerBodies.CaCertsOid, itav.InfoType);
+        var cert = Assert.Single(Asn1Sequence.GetInstance(itav.InfoValue).Cast<Asn1Encodable>());
+        Assert.Equal(server.CertificateAuthority!.Certificate.RawData, cert.GetEncoded(Asn1Encodable.Der));
+    }
 }
