@@ -39,7 +39,7 @@ public static class CmpEndpointRouteBuilderExtensions
 /// <summary>One POST in, one CMP response out (RFC 9811, section 3).</summary>
 internal sealed class CmpRequestHandler(CmpServer server, CmpHttpOptions options)
 {
-    public const string MediaType = "application/pkixcmp";
+    public const string MediaType = CmpKit.Transport.HttpCmpTransport.MediaType;
 
     public async Task HandleAsync(HttpContext context)
     {

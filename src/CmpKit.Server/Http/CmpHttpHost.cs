@@ -35,7 +35,8 @@ public sealed class CmpHttpHost : IAsyncDisposable
         _server = server;
         Address = address ?? IPAddress.Loopback;
         RequestedPort = port;
-        Path = "/" + (path ?? "").Trim('/') + (string.IsNullOrEmpty((path ?? "").Trim('/')) ? "" : "/");
+        var trimmed = (path ?? "").Trim('/');
+        Path = trimmed.Length == 0 ? "/" : "/" + trimmed + "/";
         Options = options ?? new CmpHttpOptions();
     }
 
