@@ -141,18 +141,14 @@ internal sealed class ServerCommand
         {
             var host = portText[..colon].Trim('[', ']');
             portText = portText[(colon + 1)..];
-            if (host.Length > 0 && !IPAddress.TryParse(host, out address!))
+            if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host.Length == 0)
             {
-                if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
-                {
-                    address = IPAddress.Loopback;
-                }
-                else
-                {
-                    throw new CliException($"-port: '{host}' is not an IP address to listen on");
-                }
+                address = IPAddress.Loopback;
             }
-            address ??= IPAddress.Loopback;
+            else if (!IPAddress.TryParse(host, out address!))
+            {
+                throw new CliException($"-port: '{host}' is not an IP address to listen on");
+            }
         }
         if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > IPEndPoint.MaxPort)
         {
