@@ -21,7 +21,10 @@ internal static class Program
             {
                 return code;
             }
-            return await new ClientCommand(arguments!, stderr).RunAsync(ct).ConfigureAwait(false);
+            // -port: serve as HTTP mock server (as openssl cmp does) instead of running a client transaction.
+            return arguments!.IsSet("port")
+                ? await new ServerCommand(arguments, stdout, stderr).RunAsync(ct).ConfigureAwait(false)
+                : await new ClientCommand(arguments, stderr).RunAsync(ct).ConfigureAwait(false);
         }
         catch (CliException e)
         {

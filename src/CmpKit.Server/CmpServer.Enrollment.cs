@@ -168,6 +168,7 @@ public sealed partial class CmpServer
         try
         {
             var certificate = CertificateAuthority!.Issue(new CertificateIssuanceRequest(subject, publicKeyInfo, extensions, from, to));
+            Remember(certificate);
             return new Decision(certReqId, status, _configuredFailure, Texts(), certificate);
         }
         catch (Exception e) when (e is CmpException or CryptographicException or ArgumentException)

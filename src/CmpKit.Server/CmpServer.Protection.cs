@@ -67,7 +67,7 @@ public sealed partial class CmpServer
 
     private RequestProblem? CheckMac(PkiMessage message)
     {
-        if (_options.SrvSecret is not { } secret)
+        if (_options.SrvSecret is not { IsEmpty: false } secret)
         {
             return new RequestProblem(PkiFailureInfo.WrongIntegrity, "MAC-protected requests are not accepted: no shared secret is configured");
         }

@@ -67,7 +67,7 @@ public sealed partial class CmpServer
             CertificateAuthority = MockCertificateAuthority.CreateEphemeral(timeProvider: _time);
         }
 
-        if (options.SrvSecret is { } secret)
+        if (options.SrvSecret is { IsEmpty: false } secret)
         {
             // RFC 9481, section 6.1.1: SHA-256 as one-way function and HMAC-SHA256; OpenSSL's 500 iterations.
             _macProtection = new MacProtectionSpec(secret.ToArray(), options.SrvRef?.ToArray(),
@@ -84,6 +84,13 @@ public sealed partial class CmpServer
             _signatureProtection = new SignatureProtectionSpec(mock.Certificate, mock.Key, [], HashAlgorithmName.SHA256, false);
         }
         _configuredFailure = (PkiFailureInfo)(options.FailureBits | (options.Failure >= 0 ? 1 << options.Failure : 0));
+        foreach (var known in new[] { options.RefCert, options.RspCert })
+        {
+            if (known is not null)
+            {
+                Remember(known);
+            }
+        }
     }
 
     /// <summary>The configuration.</summary>
@@ -226,10 +233,9 @@ public sealed partial class CmpServer
             case BodyType.Error:
                 return HandleClientError(message, rc);
             case BodyType.Genm:
-                // RFC 9810, section 5.3.19: an empty genp is a valid answer to any genm.
-                return Respond(rc, ResponseBuilder.EmptyGenp(), negative: false);
+                return HandleGeneralMessage(message, rc);
             case BodyType.Rr:
-                return Respond(rc, ResponseBuilder.Rp(ConfiguredStatus(), _configuredFailure, Texts()), negative: IsNegativeConfigured());
+                return HandleRevocationRequest(message, rc);
             default:
                 return Error(rc, PkiFailureInfo.BadRequest, $"{BodyTypes.Name(type)} is not a request this server handles");
         }
@@ -240,8 +246,6 @@ public sealed partial class CmpServer
         Respond(rc, RequestBuilder.Error(PkiStatus.Rejection, failure, text), negative: true, tx: tx);
 
     private PkiStatus ConfiguredStatus() => _options.PkiStatus >= 0 ? (PkiStatus)_options.PkiStatus : PkiStatus.Accepted;
-
-    private bool IsNegativeConfigured() => ConfiguredStatus() == PkiStatus.Rejection;
 
     private IReadOnlyList<string> Texts() => _options.StatusString is { } s ? [s] : [];
 
@@ -326,10 +330,6 @@ public sealed partial class CmpServer
         if (o.CaCertificate is not null && o.CaKey is null)
         {
             throw new ArgumentException("CaCertificate needs CaKey", nameof(o));
-        }
-        if (o.SrvSecret is { IsEmpty: true })
-        {
-            throw new ArgumentException("SrvSecret must not be empty", nameof(o));
         }
         if (o.PollCount < 0 || o.CheckAfter < 0 || o.MaxMessages < 0)
         {

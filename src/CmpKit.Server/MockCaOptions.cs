@@ -12,7 +12,10 @@ public sealed class MockCaOptions
     /// <summary>senderKID of MAC-protected responses (OpenSSL's <c>-srv_ref</c>).</summary>
     public ReadOnlyMemory<byte>? SrvRef { get; init; }
 
-    /// <summary>Shared secret to verify MAC-protected requests and to protect their responses (OpenSSL's <c>-srv_secret</c>).</summary>
+    /// <summary>
+    /// Shared secret to verify MAC-protected requests and to protect their responses (OpenSSL's <c>-srv_secret</c>).
+    /// Null or empty: none (an empty value counts as none because a null <c>byte[]</c> converts to an empty memory).
+    /// </summary>
     public ReadOnlyMemory<byte>? SrvSecret { get; init; }
 
     /// <summary>Certificate that signs responses (OpenSSL's <c>-srv_cert</c>); default: the CA certificate when the CA has a key here.</summary>

@@ -46,10 +46,6 @@ internal sealed class ClientCommand
             "rr" or "genm" => throw new CliException($"-cmd {cmd} is not supported yet"),
             _ => throw new CliException($"-cmd: unknown CMP command '{cmd}' (ir, cr, kur, p10cr, rr, genm)"),
         };
-        if (_r.IsSet("port"))
-        {
-            throw new CliException("-port (serving as HTTP mock server) is not supported yet; use -use_mock_srv");
-        }
         bool useMock = _r.Flag("use_mock_srv");
         if (!useMock && !_r.IsSet("server"))
         {

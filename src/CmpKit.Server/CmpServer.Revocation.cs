@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
+using CmpKit.Messages;
+using Microsoft.Extensions.Logging;
+
+namespace CmpKit.Server;
+
+public sealed partial class CmpServer
+{
+    // Certificates this server knows (issued here, or configured as RefCert/RspCert) by issuer DN and serial,
+    // and whether they were revoked. Issued certificates are kept for the server's lifetime.
+    private readonly ConcurrentDictionary<string, KnownCertificate> _known = new(StringComparer.Ordinal);
+
+    private sealed class KnownCertificate(X509Certificate2 certificate)
+    {
+        public X509Certificate2 Certificate { get; } = certificate;
+        public int Revoked;
+    }
+
+    /// <summary>Whether <paramref name="certificate"/> was revoked through this server (an rr it answered positively).</summary>
+    /// <param name="certificate">The certificate.</param>
+    public bool IsRevoked(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        return _known.TryGetValue(Key(certificate.IssuerName, certificate.SerialNumberBytes.Span), out var k) && Volatile.Read(ref k.Revoked) != 0;
+    }
+
+    private void Remember(X509Certificate2 certificate) =>
+        _known.TryAdd(Key(certificate.IssuerName, certificate.SerialNumberBytes.Span), new KnownCertificate(certificate));
+
+    private static string Key(X500DistinguishedName issuer, ReadOnlySpan<byte> serial) =>
+        Convert.ToHexString(issuer.RawData) + "/" + Convert.ToHexString(serial.TrimStart((byte)0));
+
+    /// <summary>
+    /// rr (RFC 9810, section 5.3.9) answered with rp (5.3.10). As OpenSSL's mock server: an rr without issuer or
+    /// serial gets the configured status; otherwise it must name a certificate this server knows (one it issued,
+    /// or <see cref="MockCaOptions.RefCert"/> / <see cref="MockCaOptions.RspCert"/>). A positive status revokes it;
+    /// revoking it again is refused with certRevoked, an unknown certificate with badCertId.
+    /// </summary>
+    private byte[] HandleRevocationRequest(Org.BouncyCastle.Asn1.Cmp.PkiMessage message, RequestContext rc)
+    {
+        RevocationRequestData request;
+        try
+        {
+            request = ServerBodies.ReadRevocationRequest(message.Body);
+        }
+        catch (CmpException e)
+        {
+            return Error(rc, PkiFailureInfo.BadDataFormat, e.Message);
+        }
+        if (request.RequestCount != 1)
+        {
+            return Rp(rc, PkiStatus.Rejection, PkiFailureInfo.BadRequest, ["only one revocation request per message is supported"]);
+        }
+        var status = ConfiguredStatus();
+        if (request.Issuer is null || request.SerialNumber is null)
+        {
+            return Rp(rc, status, _configuredFailure, Texts());
+        }
+        var key = Key(request.Issuer, request.SerialNumber);
+        if (!_known.TryGetValue(key, out var known))
+        {
+            return Rp(rc, PkiStatus.Rejection, PkiFailureInfo.BadCertId, ["the certificate to revoke is not known to this server"]);
+        }
+        if (status is not (PkiStatus.Accepted or PkiStatus.GrantedWithMods or PkiStatus.RevocationWarning or PkiStatus.RevocationNotification))
+        {
+            return Rp(rc, status, _configuredFailure, Texts());
+        }
+        if (Interlocked.Exchange(ref known.Revoked, 1) != 0)
+        {
+            return Rp(rc, PkiStatus.Rejection, PkiFailureInfo.CertRevoked, ["the certificate is already revoked"]);
+        }
+        _logger.LogInformation("CMP server: revoked '{Subject}' (serial {Serial})", known.Certificate.Subject, known.Certificate.SerialNumber);
+        return Rp(rc, status, _configuredFailure, Texts());
+    }
+
+    private byte[] Rp(RequestContext rc, PkiStatus status, PkiFailureInfo failure, IReadOnlyList<string> texts) =>
+        Respond(rc, ResponseBuilder.Rp(status, failure, texts), negative: status == PkiStatus.Rejection);
+
+    /// <summary>
+    /// genm (RFC 9810, section 5.3.19) answered with genp (5.3.20). id-it-caCerts gets the CA certificates
+    /// (<see cref="MockCaOptions.RspCaPubs"/>, else the issuing CA's certificate); every other InfoTypeAndValue is
+    /// echoed back, as OpenSSL's mock server does; an empty genm gets an empty genp.
+    /// </summary>
+    private byte[] HandleGeneralMessage(Org.BouncyCastle.Asn1.Cmp.PkiMessage message, RequestContext rc)
+    {
+        IReadOnlyList<Org.BouncyCastle.Asn1.Cmp.InfoTypeAndValue> itavs;
+        try
+        {
+            itavs = ServerBodies.ReadGeneralMessage(message.Body);
+        }
+        catch (CmpException e)
+        {
+            return Error(rc, PkiFailureInfo.BadDataFormat, e.Message);
+        }
+        _logger.LogInformation("CMP server: genm with {Count} InfoTypeAndValue(s){Types}", itavs.Count,
+            itavs.Count == 0 ? "" : ": " + string.Join(", ", itavs.Select(ServerBodies.InfoType)));
+        var answers = itavs.Select(itav => ServerBodies.AsksForCaCerts(itav) ? ServerBodies.CaCerts(CaCertificates()) : itav);
+        return Respond(rc, ServerBodies.Genp(answers), negative: false);
+    }
+
+    private List<X509Certificate2> CaCertificates() =>
+        _options.RspCaPubs.Count > 0 ? [.. _options.RspCaPubs]
+        : CertificateAuthority is { } ca ? [ca.Certificate]
+        : [];
+}

@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using CmpKit.Messages;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Org.BouncyCastle.Asn1.Cmp;
+
+namespace CmpKit.Server.Http;
+
+/// <summary>
+/// Maps a <see cref="CmpServer"/> into an ASP.NET Core application as a CMP-over-HTTP endpoint (RFC 9811).
+/// </summary>
+public static class CmpEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Answers <c>POST</c> requests with <c>Content-Type: application/pkixcmp</c> on <paramref name="path"/> with
+    /// the server's response (200, <c>application/pkixcmp</c>). Other methods get 405 (with <c>Allow: POST</c>),
+    /// other content types 415, bodies over <see cref="CmpHttpOptions.MaxRequestSize"/> 413, bodies slower than
+    /// <see cref="CmpHttpOptions.RequestTimeout"/> 408. Other paths are not mapped (404 from routing).
+    /// </summary>
+    /// <param name="endpoints">The application's endpoint route builder.</param>
+    /// <param name="path">The path, e.g. <c>/pkix/</c> (a trailing slash is optional for clients).</param>
+    /// <param name="server">The CMP engine; it is thread-safe, so concurrent requests are fine.</param>
+    /// <param name="options">Limits and hooks; default <see cref="CmpHttpOptions"/>.</param>
+    /// <returns>The endpoint's convention builder (for authorization, host filters, ...).</returns>
+    public static IEndpointConventionBuilder MapCmp(this IEndpointRouteBuilder endpoints, string path, CmpServer server,
+        CmpHttpOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(server);
+        var handler = new CmpRequestHandler(server, options ?? new CmpHttpOptions());
+        return endpoints.Map(path, handler.HandleAsync).WithDisplayName("CMP " + path);
+    }
+}
+
+/// <summary>One POST in, one CMP response out (RFC 9811, section 3).</summary>
+internal sealed class CmpRequestHandler(CmpServer server, CmpHttpOptions options)
+{
+    public const string MediaType = CmpKit.Transport.HttpCmpTransport.MediaType;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var request = context.Request;
+        var response = context.Response;
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            response.Headers.Allow = "POST";
+            return;
+        }
+        if (!IsPkixCmp(request.ContentType))
+        {
+            response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            return;
+        }
+        if (request.ContentLength > options.MaxRequestSize)
+        {
+            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge).ConfigureAwait(false);
+            return;
+        }
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = options.MaxRequestSize;
+        }
+
+        byte[]? body;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted))
+        {
+            timeout.CancelAfter(options.RequestTimeout);
+            try
+            {
+                body = await ReadBodyAsync(request.Body, options.MaxRequestSize, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                await RefuseAsync(context, StatusCodes.Status408RequestTimeout).ConfigureAwait(false);
+                return;
+            }
+            catch (BadHttpRequestException e)
+            {
+                // Kestrel's own limits (body size, minimum data rate) or a broken chunked encoding.
+                await RefuseAsync(context, e.StatusCode).ConfigureAwait(false);
+                return;
+            }
+        }
+        if (body is null)
+        {
+            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge).ConfigureAwait(false);
+            return;
+        }
+
+        // The engine never throws for bad input: anything undecodable gets a CMP error message.
+        var answer = await server.HandleAsync(body, context.RequestAborted).ConfigureAwait(false);
+        // Reported before the response goes out, so that a log line never trails the client's next step.
+        if (options.OnExchange is { } report)
+        {
+            var (requestType, tid) = Describe(body);
+            var (responseType, status) = DescribeResponse(answer);
+            var remote = context.Connection.RemoteIpAddress is { } ip
+                ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip) + ":" + context.Connection.RemotePort.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : "?";
+            report(new CmpHttpExchange(remote, requestType, responseType, status, tid, body.Length, answer.Length,
+                Stopwatch.GetElapsedTime(started), server.MessageCount));
+        }
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = MediaType;
+        response.ContentLength = answer.Length;
+        response.Headers.CacheControl = "no-cache";
+        await response.Body.WriteAsync(answer, context.RequestAborted).ConfigureAwait(false);
+        await response.CompleteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>application/pkixcmp, any case, parameters ignored (RFC 9811, section 3.4).</summary>
+    internal static bool IsPkixCmp(string? contentType) =>
+        contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+        && string.Equals(parsed.MediaType, MediaType, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Reads at most <paramref name="limit"/> bytes; null when the body is longer.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(Stream stream, long limit, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        while (true)
+        {
+            var n = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                return buffer.ToArray();
+            }
+            if (buffer.Length + n > limit)
+            {
+                return null;
+            }
+            buffer.Write(chunk, 0, n);
+        }
+    }
+
+    /// <summary>An HTTP error without a CMP body; the connection is closed since the rest of the body is not read.</summary>
+    private static Task RefuseAsync(HttpContext context, int status)
+    {
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        }
+        context.Response.StatusCode = status;
+        context.Response.Headers.Connection = "close";
+        return Task.CompletedTask;
+    }
+
+    private static (string Type, string TransactionId) Describe(byte[] der)
+    {
+        try
+        {
+            var m = PkiMessageCodec.Decode(der);
+            return (BodyTypes.Name(m.Body.Type), m.Header.TransactionID?.GetOctets() is { } tid ? ResponseBuilder.Hex(tid) : "");
+        }
+        catch (CmpException)
+        {
+            return ("?", "");
+        }
+    }
+
+    private static (string Type, string Status) DescribeResponse(byte[] der)
+    {
+        try
+        {
+            var m = PkiMessageCodec.Decode(der);
+            var content = m.Body.Content;
+            PkiStatusInfo? info = m.Body.Type switch
+            {
+                PkiBody.TYPE_INIT_REP or PkiBody.TYPE_CERT_REP or PkiBody.TYPE_KEY_UPDATE_REP
+                    => CertRepMessage.GetInstance(content).GetResponse() is { Length: > 0 } r ? r[0].Status : null,
+                PkiBody.TYPE_REVOCATION_REP => RevRepContent.GetInstance(content).GetStatus() is { Length: > 0 } s ? s[0] : null,
+                PkiBody.TYPE_ERROR => ErrorMsgContent.GetInstance(content).PkiStatusInfo,
+                _ => null,
+            };
+            return (BodyTypes.Name(m.Body.Type), info is null ? "" : StatusInfos.ToCmp(info).ToString());
+        }
+        catch (Exception e) when (e is CmpException or ArgumentException or InvalidCastException or InvalidOperationException)
+        {
+            return ("?", "");
+        }
+    }
+}
