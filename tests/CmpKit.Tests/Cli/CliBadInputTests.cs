@@ -225,10 +225,11 @@ public class CliBadInputTests
     }
 
     [Fact]
-    public async Task PortNotSupportedYet()
+    public async Task PortTogetherWithUseMockSrv()
     {
+        // -port serves; -use_mock_srv is a client against the in-process mock: not both.
         using var dir = new TempDir();
-        Assert.Contains("not supported yet", await FailsAsync([.. Base(dir), "-port", "8080"]));
+        Assert.Contains("cannot use both -port and -use_mock_srv", await FailsAsync([.. Base(dir), "-port", "8080"]));
     }
 
     [Fact]
