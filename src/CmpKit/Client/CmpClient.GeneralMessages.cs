@@ -49,7 +49,7 @@ public sealed partial class CmpClient
     public Task<CmpRootCaKeyUpdate?> GetRootCaKeyUpdateAsync(X509Certificate2? oldRootCaCertificate = null, CancellationToken cancellationToken = default)
     {
         var request = new CmpInfoTypeAndValue(new Oid(InfoTypes.RootCaCert),
-            oldRootCaCertificate is null ? null : GeneralMessages.EncodeCertificate(oldRootCaCertificate));
+            oldRootCaCertificate is null ? (ReadOnlyMemory<byte>?)null : new ReadOnlyMemory<byte>(GeneralMessages.EncodeCertificate(oldRootCaCertificate)));
         return GeneralMessageAsync([request], genp =>
         {
             var itav = GeneralMessageChecks.ExpectInfoType(genp, InfoTypes.RootCaKeyUpdate);

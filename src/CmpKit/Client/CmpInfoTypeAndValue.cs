@@ -9,7 +9,7 @@ namespace CmpKit.Client;
 /// infoValue. Used in general messages (genm/genp) and in the generalInfo field of request headers.
 /// </summary>
 /// <param name="Type">The infoType.</param>
-/// <param name="Value">The DER encoding of the infoValue, or null when the value is absent.</param>
+/// <param name="Value">The DER encoding of the infoValue, or null (or empty) when the value is absent.</param>
 public sealed record CmpInfoTypeAndValue(Oid Type, ReadOnlyMemory<byte>? Value = null)
 {
     /// <summary>An ITAV whose value is an INTEGER (OpenSSL's <c>-geninfo OID:int:N</c>).</summary>

@@ -52,7 +52,8 @@ internal static class GeneralMessages
         try
         {
             var oid = new DerObjectIdentifier(item.Type.Value ?? throw new ArgumentException("an ITAV without an infoType OID"));
-            return item.Value is { } v ? new InfoTypeAndValue(oid, Asn1Object.FromByteArray(v.ToArray())) : new InfoTypeAndValue(oid);
+            // null or empty: no value (a null byte[] converts to an empty ReadOnlyMemory, never to null)
+            return item.Value is { IsEmpty: false } v ? new InfoTypeAndValue(oid, Asn1Object.FromByteArray(v.ToArray())) : new InfoTypeAndValue(oid);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidOperationException)
         {
@@ -62,7 +63,8 @@ internal static class GeneralMessages
 
     /// <summary>Converts a received ITAV to the public record.</summary>
     public static CmpInfoTypeAndValue FromBc(InfoTypeAndValue itav) =>
-        new(new Oid(itav.InfoType.Id), itav.InfoValue?.ToAsn1Object().GetEncoded(Asn1Encodable.Der));
+        // (a bare null would convert to an empty ReadOnlyMemory through byte[], not to an absent value)
+        new(new Oid(itav.InfoType.Id), itav.InfoValue is { } v ? new ReadOnlyMemory<byte>(v.ToAsn1Object().GetEncoded(Asn1Encodable.Der)) : (ReadOnlyMemory<byte>?)null);
 
     /// <summary>The ITAVs of a genp (RFC 9810, section 5.3.20), in order.</summary>
     public static IReadOnlyList<CmpInfoTypeAndValue> ReadGenp(PkiBody body) => Guard(CmpFailureReason.MalformedResponse, "the genp", () =>
