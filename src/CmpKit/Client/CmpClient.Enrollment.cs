@@ -138,6 +138,11 @@ public sealed partial class CmpClient
 
     private X509Certificate2Collection BuildChain(X509Certificate2 certificate, Transaction tx)
     {
+        if (_options.OutTrusted is not { Count: > 0 } && _options.TrustAnchors.Count == 0 && tx.CaPubs.Count == 0
+            && tx.State.ReceivedExtraCerts.Count == 0 && _options.UntrustedCertificates.Count == 0)
+        {
+            return []; // nothing to build a chain from (X509Chain costs milliseconds even then)
+        }
         using var chain = new X509Chain();
         var p = chain.ChainPolicy;
         p.TrustMode = X509ChainTrustMode.CustomRootTrust;

@@ -31,6 +31,9 @@ internal sealed class ScriptedCmpServer
     public bool SignResponses { get; set; }
     public byte[] Secret { get; set; } = DefaultSecret;
 
+    /// <summary>PBM iteration count of MAC-protected responses.</summary>
+    public int MacIterations { get; set; } = 500;
+
     /// <summary>How many times to answer "waiting" before the real response.</summary>
     public int PollCount { get; set; }
     public int CheckAfterSeconds { get; set; }
@@ -90,8 +93,7 @@ internal sealed class ScriptedCmpServer
             TransactionId = request.Header.TransactionID.GetOctets(),
             SenderNonce = RandomNumberGenerator.GetBytes(16),
             RecipNonce = request.Header.SenderNonce.GetOctets(),
-            GeneralInfo = request.Header.GetGeneralInfo()?.Any(i => i.InfoType.Equals(CmpObjectIdentifiers.it_implicitConfirm)) == true && GrantImplicitConfirm
-                ? [HeaderFields.ImplicitConfirm] : [],
+            GeneralInfo = GrantImplicitConfirm && AskedImplicitConfirm(request) ? [HeaderFields.ImplicitConfirm] : [],
         };
         var draft = new Draft
         {
@@ -100,7 +102,7 @@ internal sealed class ScriptedCmpServer
             Body = body,
             Protection = SignResponses
                 ? new SignatureProtectionSpec(Signer.Certificate, Signer.Key, [], HashAlgorithmName.SHA256, false)
-                : new MacProtectionSpec(Secret, "srvref"u8.ToArray(), HashAlgorithmName.SHA256, HashAlgorithmName.SHA256, 500, 16),
+                : new MacProtectionSpec(Secret, "srvref"u8.ToArray(), HashAlgorithmName.SHA256, HashAlgorithmName.SHA256, MacIterations, 16),
         };
         Mutate?.Invoke(draft);
         var message = MessageProtector.Protect(draft.Header, draft.Body, draft.Protection, draft.ExtraCerts);
@@ -113,6 +115,22 @@ internal sealed class ScriptedCmpServer
     }
 
     public bool GrantImplicitConfirm { get; set; }
+
+    private readonly HashSet<string> _askedImplicitConfirm = [];
+
+    /// <summary>Whether the request, or the first request of its transaction (when polling), asked for implicit confirmation.</summary>
+    private bool AskedImplicitConfirm(PkiMessage request)
+    {
+        var tid = Convert.ToHexString(request.Header.TransactionID.GetOctets());
+        lock (_askedImplicitConfirm)
+        {
+            if (request.Header.GetGeneralInfo()?.Any(i => i.InfoType.Equals(CmpObjectIdentifiers.it_implicitConfirm)) == true)
+            {
+                _askedImplicitConfirm.Add(tid);
+            }
+            return _askedImplicitConfirm.Contains(tid);
+        }
+    }
 
     private PkiBody Answer(PkiMessage request)
     {
