@@ -94,7 +94,7 @@ public sealed partial class CmpClient
     /// <param name="cancellationToken">Cancels the transaction.</param>
     /// <returns>The DER CRL, or null when the server has no newer one.</returns>
     /// <exception cref="CmpException">The transaction failed (UnexpectedInfoType, InvalidCrlUpdate, ...).</exception>
-    public Task<ReadOnlyMemory<byte>?> GetCrlUpdateAsync(X500DistinguishedName? issuer, IReadOnlyList<Uri>? distributionPoint = null,
+    public async Task<ReadOnlyMemory<byte>?> GetCrlUpdateAsync(X500DistinguishedName? issuer, IReadOnlyList<Uri>? distributionPoint = null,
         DateTimeOffset? thisUpdate = null, CancellationToken cancellationToken = default)
     {
         if (issuer is null && (distributionPoint is null || distributionPoint.Count == 0))
@@ -102,7 +102,7 @@ public sealed partial class CmpClient
             throw new CmpException(CmpFailureReason.InvalidOptions, "a CRL update request needs the CRL issuer or a distribution point");
         }
         var value = GeneralMessages.EncodeCrlStatusList(issuer, distributionPoint ?? [], thisUpdate);
-        return GeneralMessageAsync([new CmpInfoTypeAndValue(new Oid(InfoTypes.CrlStatusList), value)], genp =>
+        return await GeneralMessageAsync([new CmpInfoTypeAndValue(new Oid(InfoTypes.CrlStatusList), value)], genp =>
         {
             var itav = GeneralMessageChecks.ExpectInfoType(genp, InfoTypes.Crls);
             if (itav.Value is not { } v)
@@ -111,7 +111,7 @@ public sealed partial class CmpClient
             }
             var crl = GeneralMessageChecks.SingleCrl(GeneralMessages.ReadCrls(v, CmpFailureReason.InvalidCrlUpdate));
             return crl.Der;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Gets the signature algorithms the CA accepts for protection (id-it-signKeyPairTypes, RFC 9810, section 5.3.19.2).</summary>
@@ -135,7 +135,7 @@ public sealed partial class CmpClient
     /// <param name="cancellationToken">Cancels the transaction.</param>
     /// <returns>The tag the server chose.</returns>
     /// <exception cref="CmpException">The transaction failed (UnexpectedInfoType, InvalidLanguageTag, ...).</exception>
-    public Task<string> NegotiateLanguageTagAsync(IReadOnlyList<string> languageTags, CancellationToken cancellationToken = default)
+    public async Task<string> NegotiateLanguageTagAsync(IReadOnlyList<string> languageTags, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(languageTags);
         if (languageTags.Count == 0)
@@ -143,16 +143,16 @@ public sealed partial class CmpClient
             throw new CmpException(CmpFailureReason.InvalidOptions, "offer at least one language tag");
         }
         var offer = new CmpInfoTypeAndValue(new Oid(InfoTypes.SupportedLanguageTags), GeneralMessages.EncodeUtf8Strings(languageTags));
-        return GeneralMessageAsync([offer], genp =>
+        return await GeneralMessageAsync([offer], genp =>
         {
             var itav = GeneralMessageChecks.ExpectInfoType(genp, InfoTypes.SupportedLanguageTags);
             var tags = itav.Value is { } v ? GeneralMessages.ReadUtf8Strings(v, CmpFailureReason.InvalidLanguageTag) : [];
             return GeneralMessageChecks.LanguageTag(tags, [.. languageTags]);
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    private Task<T> GeneralMessageAsync<T>(IReadOnlyList<CmpInfoTypeAndValue> items, Func<IReadOnlyList<CmpInfoTypeAndValue>, T> interpret, CancellationToken ct) =>
-        RunAsync(new GeneralMessageOperation<T>(this, items, interpret), ct);
+    private async Task<T> GeneralMessageAsync<T>(IReadOnlyList<CmpInfoTypeAndValue> items, Func<IReadOnlyList<CmpInfoTypeAndValue>, T> interpret, CancellationToken ct) =>
+        await RunAsync(new GeneralMessageOperation<T>(this, items, interpret), ct).ConfigureAwait(false);
 
     private sealed class GeneralMessageOperation<T> : Operation<T>
     {

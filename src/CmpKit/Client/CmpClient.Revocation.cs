@@ -20,7 +20,7 @@ public sealed partial class CmpClient
     {
         ArgumentNullException.ThrowIfNull(certificate);
         var target = new RevocationTargetData(certificate.IssuerName, certificate.SerialNumberBytes.ToArray(), null, null);
-        return RevokeCoreAsync(target, reason, PartiesFor(certificate, null, null), cancellationToken);
+        return RevokeCoreAsync(target, reason, () => PartiesFor(certificate, null, null), cancellationToken);
     }
 
     /// <summary>Revokes the certificate with the given issuer and serial number (OpenSSL 3.2's -issuer with -serial).</summary>
@@ -30,7 +30,7 @@ public sealed partial class CmpClient
     /// <param name="cancellationToken">Cancels the transaction.</param>
     /// <returns>The server's status and any warnings.</returns>
     /// <exception cref="CmpException">The transaction failed, or the serial number is negative (InvalidOptions).</exception>
-    public Task<RevocationResult> RevokeAsync(X500DistinguishedName issuer, BigInteger serialNumber, X509RevocationReason? reason = null,
+    public async Task<RevocationResult> RevokeAsync(X500DistinguishedName issuer, BigInteger serialNumber, X509RevocationReason? reason = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(issuer);
@@ -39,7 +39,7 @@ public sealed partial class CmpClient
             throw new CmpException(CmpFailureReason.InvalidOptions, "the serial number of the certificate to revoke must not be negative");
         }
         var target = new RevocationTargetData(issuer, serialNumber.ToByteArray(isUnsigned: false, isBigEndian: true), null, null);
-        return RevokeCoreAsync(target, reason, PartiesFor(null, null, issuer), cancellationToken);
+        return await RevokeCoreAsync(target, reason, () => PartiesFor(null, null, issuer), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -51,22 +51,22 @@ public sealed partial class CmpClient
     /// <param name="cancellationToken">Cancels the transaction.</param>
     /// <returns>The server's status and any warnings.</returns>
     /// <exception cref="CmpException">The transaction failed, or the CSR is not valid (InvalidOptions).</exception>
-    public Task<RevocationResult> RevokePkcs10KeyAsync(ReadOnlyMemory<byte> pkcs10Request, X509RevocationReason? reason = null,
+    public async Task<RevocationResult> RevokePkcs10KeyAsync(ReadOnlyMemory<byte> pkcs10Request, X509RevocationReason? reason = null,
         CancellationToken cancellationToken = default)
     {
         var (subject, key) = RevocationMessages.ReadCsr(pkcs10Request);
         var target = new RevocationTargetData(null, null, subject, key);
-        return RevokeCoreAsync(target, reason, PartiesFor(null, subject, null), cancellationToken);
+        return await RevokeCoreAsync(target, reason, () => PartiesFor(null, subject, null), cancellationToken).ConfigureAwait(false);
     }
 
-    private Task<RevocationResult> RevokeCoreAsync(RevocationTargetData target, X509RevocationReason? reason, Parties parties, CancellationToken ct)
+    private async Task<RevocationResult> RevokeCoreAsync(RevocationTargetData target, X509RevocationReason? reason, Func<Parties> parties, CancellationToken ct)
     {
         // C34: reason codes 0-10 except 7 (RFC 5280, section 5.3.1: value 7 is not used).
         if (reason is { } r && ((int)r is < 0 or > 10 || (int)r == 7))
         {
             throw new CmpException(CmpFailureReason.InvalidOptions, $"revocation reason {(int)r} is not allowed; use 0-6 or 8-10, or none");
         }
-        return RunAsync(new RevocationOperation(this, target, reason is { } rc ? (int)rc : null, parties), ct);
+        return await RunAsync(new RevocationOperation(this, target, reason is { } rc ? (int)rc : null, parties()), ct).ConfigureAwait(false);
     }
 
     private sealed class RevocationOperation : Operation<RevocationResult>

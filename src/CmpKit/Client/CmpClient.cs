@@ -130,11 +130,11 @@ public sealed partial class CmpClient
     /// <param name="cancellationToken">Cancels the transaction.</param>
     /// <returns>The new certificate and what came with it.</returns>
     /// <exception cref="CmpException">The transaction failed.</exception>
-    public Task<EnrollmentResult> RequestCertificateAsync(CertificateRequestKind kind, CertificateRequestTemplate template,
+    public async Task<EnrollmentResult> RequestCertificateAsync(CertificateRequestKind kind, CertificateRequestTemplate template,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(template);
-        return RunAsync(new CertificateOperation(this, kind, template), cancellationToken);
+        return await RunAsync(new CertificateOperation(this, kind, template), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -149,12 +149,12 @@ public sealed partial class CmpClient
     /// <param name="cancellationToken">Cancels this step (the transaction then ends).</param>
     /// <returns>The result, or the pending request.</returns>
     /// <exception cref="CmpException">The transaction failed.</exception>
-    public Task<CmpRequestProgress> TryRequestCertificateAsync(CertificateRequestKind kind, CertificateRequestTemplate template,
+    public async Task<CmpRequestProgress> TryRequestCertificateAsync(CertificateRequestKind kind, CertificateRequestTemplate template,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(template);
         var operation = new CertificateOperation(this, kind, template);
-        return TryStepAsync(new CmpPendingRequest(this, operation, kind), cancellationToken);
+        return await TryStepAsync(new CmpPendingRequest(this, operation, kind), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -166,12 +166,12 @@ public sealed partial class CmpClient
     /// <param name="cancellationToken">Cancels this step (the transaction then ends).</param>
     /// <returns>The result, or the pending request.</returns>
     /// <exception cref="CmpException">The transaction failed, or <paramref name="pending"/> is not pending (InvalidOptions).</exception>
-    public Task<CmpRequestProgress> ContinueRequestAsync(CmpPendingRequest pending, CancellationToken cancellationToken = default)
+    public async Task<CmpRequestProgress> ContinueRequestAsync(CmpPendingRequest pending, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pending);
         CheckOwner(pending);
         pending.Enter();
-        return TryStepAsync(pending, cancellationToken);
+        return await TryStepAsync(pending, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
