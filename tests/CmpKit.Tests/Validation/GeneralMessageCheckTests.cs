@@ -266,6 +266,29 @@ public class GeneralMessageCheckTests
     }
 
     [Fact]
+    public async Task Crl_update_by_distribution_point_sends_the_dpn_choice()
+    {
+        var server = Server((Crls, null));
+        await Client(server).GetCrlUpdateAsync(null, [new Uri("http://crl.example/ca.crl")], null, Ct);
+        var status = Asn1Sequence.GetInstance(Asn1Sequence.GetInstance(Assert.Single(SentItavs(server)).InfoValue)[0]);
+        var source = Asn1TaggedObject.GetInstance(Assert.Single(status));
+        Assert.Equal(0, source.TagNo); // dpn [0] DistributionPointName, fullName [0] GeneralNames
+        var fullName = Asn1TaggedObject.GetInstance(source.GetExplicitBaseObject());
+        Assert.Equal(0, fullName.TagNo);
+        var uri = Org.BouncyCastle.Asn1.X509.GeneralNames.GetInstance(fullName, false).GetNames().Single();
+        Assert.Equal("http://crl.example/ca.crl", uri.Name.ToString());
+    }
+
+    [Fact]
+    public async Task Crl_update_without_issuer_or_distribution_point_is_refused()
+    {
+        var server = Server((Crls, null));
+        var e = await Assert.ThrowsAsync<CmpException>(() => Client(server).GetCrlUpdateAsync(null, null, null, Ct));
+        Assert.Equal(CmpFailureReason.InvalidOptions, e.Reason);
+        Assert.Empty(server.Received);
+    }
+
+    [Fact]
     public async Task Crl_update_absent_means_no_newer_crl()
     {
         Assert.Null(await Client(Server((Crls, null))).GetCrlUpdateAsync(new X500DistinguishedName("CN=CA"), null, null, Ct));

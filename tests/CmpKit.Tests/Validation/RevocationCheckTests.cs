@@ -53,6 +53,24 @@ public class RevocationCheckTests
     }
 
     [Fact]
+    public async Task Revoke_with_signature_credentials_is_sent_by_the_client_certificate()
+    {
+        var (server, cert) = Setup();
+        server.SignResponses = true;
+        var client = TestPki.IssueWithKey(server.Ca, "CN=Client");
+        var options = ResponseCheckTests.MacOptions(server) with
+        {
+            MacCredentials = null,
+            SignatureCredentials = new CmpSignatureCredentials(client.Certificate, client.Key),
+        };
+        await ResponseCheckTests.Client(server, options).RevokeAsync(cert, null, Ct);
+        var header = server.Received[0].Header;
+        Assert.Equal(client.Certificate.SubjectName.RawData, Names.DirectoryName(header.Sender)!.GetEncoded(Asn1Encodable.Der));
+        Assert.NotNull(server.Received[0].Protection);
+        Assert.Equal(client.Certificate, Certificates.ToDotNet(server.Received[0].GetExtraCerts()[0]));
+    }
+
+    [Fact]
     public async Task Revoke_without_reason_sends_no_crl_entry_details()
     {
         var (server, cert) = Setup();
