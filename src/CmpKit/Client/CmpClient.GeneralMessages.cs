@@ -156,20 +156,20 @@ public sealed partial class CmpClient
 
     private sealed class GeneralMessageOperation<T> : Operation<T>
     {
-        private readonly InfoTypeAndValue[] _items;
+        private readonly IReadOnlyList<CmpInfoTypeAndValue> _items;
         private readonly Func<IReadOnlyList<CmpInfoTypeAndValue>, T> _interpret;
 
         public GeneralMessageOperation(CmpClient client, IReadOnlyList<CmpInfoTypeAndValue> items, Func<IReadOnlyList<CmpInfoTypeAndValue>, T> interpret)
             : base(client)
         {
-            _items = [.. items.Select(GeneralMessages.ToBc)];
+            _items = items;
             _interpret = interpret;
             Parties = client.PartiesFor(null, null, null);
         }
 
         public override IReadOnlyList<InfoTypeAndValue> FirstGeneralInfo => Client._certProfile is { } p ? [p] : [];
 
-        public override PkiBody BuildRequest() => new(PkiBody.TYPE_GEN_MSG, new GenMsgContent(_items));
+        public override PkiBody BuildRequest() => GeneralMessages.Genm(_items);
 
         public override Task<bool> HandleFinalAsync(PkiMessage response, CancellationToken ct)
         {
