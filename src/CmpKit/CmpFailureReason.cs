@@ -101,4 +101,28 @@ public enum CmpFailureReason
     InvalidPollResponse,
     /// <summary>C33: the server answered "waiting" again while the client was already polling.</summary>
     UnexpectedWaiting,
+
+    // ---- revocation (C34, C35) -------------------------------------------------------------
+    /// <summary>C35: the rp does not hold exactly one status, or its crls field does not hold exactly one CRL.</summary>
+    InvalidRevocationResponse,
+    /// <summary>C35: the rp's revCerts is not exactly one CertId naming the issuer and serial number of the revoked certificate.</summary>
+    RevokedCertificateMismatch,
+
+    // ---- general messages (C36) -----------------------------------------------------------
+    /// <summary>C36: the genp does not hold exactly one InfoTypeAndValue of the requested infoType.</summary>
+    UnexpectedInfoType,
+    /// <summary>C36: caCerts holds a certificate that is not a currently valid CA certificate, or is malformed.</summary>
+    InvalidCaCertificates,
+    /// <summary>C36: rootCaKeyUpdate's newWithNew does not verify via oldWithOld and newWithOld (or the trust anchors), or is malformed.</summary>
+    NewRootCaCertificateUntrusted,
+    /// <summary>C36: rootCaKeyUpdate's oldWithNew does not verify with newWithNew or is not for the old root CA key.</summary>
+    InvalidOldWithNew,
+    /// <summary>C36: the certReqTemplate value (certTemplate, keySpec) is malformed.</summary>
+    InvalidCertificateRequestTemplate,
+    /// <summary>C36: the crls value does not hold exactly one well-formed CRL.</summary>
+    InvalidCrlUpdate,
+    /// <summary>C36: the signKeyPairTypes value is absent, empty or not a list of AlgorithmIdentifiers.</summary>
+    InvalidSignKeyPairTypes,
+    /// <summary>C36: the suppLangTags value is not exactly one of the offered language tags.</summary>
+    InvalidLanguageTag,
 }

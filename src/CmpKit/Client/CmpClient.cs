@@ -6,10 +6,7 @@ using CmpKit.Transport;
 using CmpKit.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Cmp;
-using Org.BouncyCastle.Asn1.Pkcs;
-using Org.BouncyCastle.Asn1.X509;
 
 namespace CmpKit.Client;
 
@@ -29,9 +26,11 @@ public enum CertificateRequestKind
 /// <summary>
 /// A CMP client (RFC 9810, RFC 9483): one method per transaction, each reading top to bottom like
 /// the RFC's message flow: build request, protect, send, validate, (poll), confirm, result.
-/// Every response passes the checks C1-C31 of CmpKit's check list before anything in it is used.
+/// Every response passes the checks C1-C37 of CmpKit's check list before anything in it is used.
+/// All transactions share one pipeline (see <c>CmpClient.Pipeline.cs</c>); the blocking methods loop
+/// over the same steps the non-blocking <see cref="TryRequestCertificateAsync"/> exposes.
 /// </summary>
-public sealed class CmpClient
+public sealed partial class CmpClient
 {
     private readonly ICmpTransport _transport;
     private readonly CmpClientOptions _options;
@@ -39,6 +38,8 @@ public sealed class CmpClient
     private readonly TimeProvider _time;
     private readonly VerificationPolicy _policy;
     private readonly ProtectionSpec? _protection;
+    private readonly InfoTypeAndValue[] _generalInfo;
+    private readonly InfoTypeAndValue? _certProfile;
 
     /// <summary>Creates a client that sends through <paramref name="transport"/>.</summary>
     /// <param name="transport">How messages reach the server (HTTP, in-process, ...).</param>
@@ -55,6 +56,8 @@ public sealed class CmpClient
         _logger = logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         _protection = CreateProtection(options);
+        _generalInfo = [.. (options.GeneralInfo ?? []).Select(GeneralMessages.ToBc)];
+        _certProfile = options.CertificateProfile is { } profile ? GeneralMessages.CertProfile([profile]) : null;
         _policy = new VerificationPolicy
         {
             PinnedServerCertificate = options.ServerCertificate,
@@ -119,8 +122,8 @@ public sealed class CmpClient
 
     /// <summary>
     /// Any certificate request through the one pipeline (OpenSSL's OSSL_CMP_exec_certreq): build the
-    /// request, protect, send, validate, poll while the server says waiting, check the certificate,
-    /// confirm.
+    /// request, protect, send, validate, poll while the server says waiting (waiting checkAfter, capped
+    /// by the total timeout, C32), check the certificate, confirm.
     /// </summary>
     /// <param name="kind">ir, cr, kur or p10cr.</param>
     /// <param name="template">What to request (for p10cr: <see cref="CertificateRequestTemplate.Pkcs10Request"/>).</param>
@@ -131,192 +134,113 @@ public sealed class CmpClient
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(template);
-        var tx = new Transaction(this);
-        try
-        {
-            return await RequestCertificateCoreAsync(tx, kind, template, cancellationToken).ConfigureAwait(false);
-        }
-        catch (CmpException e)
-        {
-            e.TransactionId ??= tx.State.TransactionId;
-            _logger.LogDebug("CMP transaction failed: {Reason}", e.Reason);
-            throw;
-        }
-    }
-
-    private async Task<EnrollmentResult> RequestCertificateCoreAsync(Transaction tx, CertificateRequestKind kind,
-        CertificateRequestTemplate template, CancellationToken ct)
-    {
-        var (requestType, responseType) = kind switch
-        {
-            CertificateRequestKind.Initial => (BodyType.Ir, BodyType.Ip),
-            CertificateRequestKind.Additional => (BodyType.Cr, BodyType.Cp),
-            CertificateRequestKind.KeyUpdate => (BodyType.Kur, BodyType.Kup),
-            CertificateRequestKind.Pkcs10 => (BodyType.P10cr, BodyType.Cp),
-            _ => throw new CmpException(CmpFailureReason.InvalidOptions, $"unknown request kind {kind}"),
-        };
-
-        // 1. build the request
-        var request = new RequestDetails(this, kind, template);
-        var body = kind == CertificateRequestKind.Pkcs10
-            ? RequestBuilder.P10CertificateRequest(request.Csr!.Value)
-            : RequestBuilder.CertificateRequest(requestType, request.Template, request.PublicKeyInfo, request.PopKey,
-                _options.Digest, _options.UseRsaPss, _time.GetUtcNow());
-        long? expectedCertReqId = kind == CertificateRequestKind.Pkcs10 ? null : RequestBuilder.CertReqId;
-
-        // 2.-4. protect, send, validate (C1-C20)
-        var response = await tx.ExchangeAsync(body, request, expectMore: true, firstRequest: true, ct).ConfigureAwait(false);
-
-        // 5. poll while the server says waiting (C22, C25, C31-C33)
-        CertResponse certResponse;
-        bool polled = false;
-        while (true)
-        {
-            if (BodyChecks.IsWaitingError(response))
-            {
-                response = await PollAsync(tx, request, polled, expectedCertReqId ?? -1, ct).ConfigureAwait(false);
-                polled = true;
-                continue;
-            }
-            BodyChecks.ExpectBody(response, responseType); // C21, C25
-            var rep = CertRepMessage.GetInstance(response.Body.Content);
-            certResponse = BodyChecks.SingleCertResponse(rep, expectedCertReqId); // C23
-            if (!BodyChecks.StatusAllowsCertificate(certResponse, requestType, out var waitingStatus)) // C24
-            {
-                tx.CaPubs = Certificates.ToDotNet(rep.GetCAPubs());
-                break;
-            }
-            _ = waitingStatus;
-            response = await PollAsync(tx, request, polled, certResponse.CertReqID.LongValueExact, ct).ConfigureAwait(false);
-            polled = true;
-        }
-        var certReqId = certResponse.CertReqID.LongValueExact;
-        var status = StatusInfos.ToCmp(certResponse.Status);
-        if (status.Status == PkiStatus.GrantedWithMods)
-        {
-            _logger.LogWarning("CMP server granted the request with modifications: {Status}", status.ToString());
-        }
-
-        // 6. the new certificate (C26, C28, C29)
-        var certificate = BodyChecks.NewCertificate(certResponse);
-        bool implicitConfirm = HasImplicitConfirm(response.Header);
-        bool confirm = !_options.DisableConfirm && !implicitConfirm;
-        var rejection = CheckNewCertificate(certificate, request, tx);
-        if (rejection is not null)
-        {
-            if (confirm)
-            {
-                // C37: a rejected certificate is reported by a negative certConf.
-                await ConfirmAsync(tx, request, certificate, certReqId, rejection, ct).ConfigureAwait(false);
-            }
-            throw rejection;
-        }
-
-        // 7. confirm (C30)
-        if (confirm)
-        {
-            await ConfirmAsync(tx, request, certificate, certReqId, null, ct).ConfigureAwait(false);
-        }
-
-        _logger.LogInformation("CMP {Request} succeeded: certificate for '{Subject}' issued by '{Issuer}', serial {Serial}",
-            BodyTypes.Name(requestType), certificate.Subject, certificate.Issuer, certificate.SerialNumber);
-        return new EnrollmentResult(certificate, BuildChain(certificate, tx), [.. tx.CaPubs], [.. tx.State.ReceivedExtraCerts],
-            status, certReqId, tx.State.TransactionId, implicitConfirm);
-    }
-
-    private static bool HasImplicitConfirm(PkiHeader header) =>
-        header.GetGeneralInfo()?.Any(i => i.InfoType.Equals(CmpObjectIdentifiers.it_implicitConfirm)) == true;
-
-    /// <summary>C28, C29 (with C13): the rejection to report, or null when the certificate is accepted.</summary>
-    private CmpException? CheckNewCertificate(X509Certificate2 certificate, RequestDetails request, Transaction tx) =>
-        NewCertificateChecks.KeyMatches(certificate, request.PublicKeyInfo)
-        ?? NewCertificateChecks.Trusted(certificate, _options.OutTrusted is { } o ? [.. o] : null,
-            _options.TrustCaPubsFromMacProtectedResponse && tx.State.LastResponseMacProtected ? tx.CaPubs : [], // C13
-            tx.State, _policy);
-
-    /// <summary>C30: certConf (accepted, or rejection for <paramref name="rejection"/>), then pkiConf.</summary>
-    private async Task ConfirmAsync(Transaction tx, RequestDetails request, X509Certificate2 certificate, long certReqId,
-        CmpException? rejection, CancellationToken ct)
-    {
-        var body = rejection is null
-            ? RequestBuilder.CertConf(certificate, certReqId, PkiStatus.Accepted, PkiFailureInfo.None, null, _options.Digest, out var v3)
-            : RequestBuilder.CertConf(certificate, certReqId, PkiStatus.Rejection,
-                rejection.Reason == CmpFailureReason.PublicKeyMismatch ? PkiFailureInfo.IncorrectData : PkiFailureInfo.SignerNotTrusted,
-                rejection.Message, _options.Digest, out v3);
-        var response = await tx.ExchangeAsync(body, request, expectMore: false, firstRequest: false, ct, pvno: v3 ? 3 : 2).ConfigureAwait(false);
-        BodyChecks.ExpectBody(response, BodyType.PkiConf); // C21 for certConf
+        return await RunAsync(new CertificateOperation(this, kind, template), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Blocking polling (RFC 9810, section 5.3.22): pollReq until the final response; waits checkAfter
-    /// (capped by the total timeout, C32); a second waiting status fails after an error message (C33).
+    /// The non-blocking form of <see cref="RequestCertificateAsync"/> (OpenSSL's OSSL_CMP_try_certreq):
+    /// sends the request and returns either the result or, when the server delays delivery (RFC 9810,
+    /// section 5.3.22), a <see cref="CmpPendingRequest"/> saying when to check back. It never sleeps.
+    /// Continue with <see cref="ContinueRequestAsync"/>, or end with <see cref="AbortRequestAsync"/>.
+    /// The total timeout (<see cref="CmpClientOptions.TotalTimeout"/>) counts from this call.
     /// </summary>
-    private async Task<PkiMessage> PollAsync(Transaction tx, RequestDetails request, bool alreadyPolled, long certReqId, CancellationToken ct)
+    /// <param name="kind">ir, cr, kur or p10cr.</param>
+    /// <param name="template">What to request.</param>
+    /// <param name="cancellationToken">Cancels this step (the transaction then ends).</param>
+    /// <returns>The result, or the pending request.</returns>
+    /// <exception cref="CmpException">The transaction failed.</exception>
+    public async Task<CmpRequestProgress> TryRequestCertificateAsync(CertificateRequestKind kind, CertificateRequestTemplate template,
+        CancellationToken cancellationToken = default)
     {
-        if (alreadyPolled)
+        ArgumentNullException.ThrowIfNull(template);
+        var operation = new CertificateOperation(this, kind, template);
+        return await TryStepAsync(new CmpPendingRequest(this, operation, kind), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Continues a pending request: sends one pollReq and returns the result, or the same pending
+    /// request with a new <see cref="CmpPendingRequest.CheckAfter"/> (C31, C32). A second waiting status
+    /// after polling fails after an error message to the server (C33).
+    /// </summary>
+    /// <param name="pending">The pending request returned by an earlier step.</param>
+    /// <param name="cancellationToken">Cancels this step (the transaction then ends).</param>
+    /// <returns>The result, or the pending request.</returns>
+    /// <exception cref="CmpException">The transaction failed, or <paramref name="pending"/> is not pending (InvalidOptions).</exception>
+    public async Task<CmpRequestProgress> ContinueRequestAsync(CmpPendingRequest pending, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        CheckOwner(pending);
+        pending.Enter();
+        return await TryStepAsync(pending, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Aborts a pending request (C32, C37): sends an error message (rejection, "polling aborted") to the
+    /// server, expects pkiConf (C21), and ends the transaction.
+    /// </summary>
+    /// <param name="pending">The pending request.</param>
+    /// <param name="cancellationToken">Cancels the abort.</param>
+    /// <exception cref="CmpException">The server did not confirm, or <paramref name="pending"/> is not pending (InvalidOptions). The transaction has ended either way.</exception>
+    public async Task AbortRequestAsync(CmpPendingRequest pending, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        CheckOwner(pending);
+        pending.Enter();
+        var op = pending.Operation;
+        try
         {
-            // C33 / C37: tell the server, then fail.
-            var error = RequestBuilder.Error(PkiStatus.Rejection, PkiFailureInfo.BadRequest, "second waiting status during polling");
-            try
-            {
-                await tx.SendErrorAsync(error, request, ct).ConfigureAwait(false);
-            }
-            catch (CmpException)
-            {
-                // The error message is a courtesy; the transaction fails either way.
-            }
-            throw new CmpException(CmpFailureReason.UnexpectedWaiting, "the server answered 'waiting' again after polling had ended");
+            var error = RequestBuilder.Error(PkiStatus.Rejection, PkiFailureInfo.None, "polling aborted", 0, "by application");
+            await op.Tx.SendErrorAsync(error, op.Parties, cancellationToken).ConfigureAwait(false);
+            _logger.LogInformation("CMP polling aborted by the application; the server confirmed");
         }
-        tx.State.PollingStartNonce = tx.State.LastSenderNonce;
-        while (true)
+        catch (CmpException e)
         {
-            var response = await tx.ExchangeAsync(RequestBuilder.PollReq(certReqId), request, expectMore: true, firstRequest: false, ct).ConfigureAwait(false);
-            if (response.Body.Type != (int)BodyType.PollRep)
-            {
-                return response; // the final response; the caller checks its type (C25)
-            }
-            var checkAfter = BodyChecks.PollRep(response, certReqId, _policy); // C31
-            var wait = checkAfter;
-            if (tx.Deadline is DateTimeOffset deadline)
-            {
-                var left = deadline - _time.GetUtcNow();
-                if (left <= TimeSpan.Zero)
-                {
-                    throw new CmpException(CmpFailureReason.TotalTimeout, "the total timeout ended while polling");
-                }
-                if (wait > left)
-                {
-                    wait = left; // C32: one last poll at the deadline
-                }
-            }
-            _logger.LogInformation("CMP server says waiting; polling again in {Seconds} s", (int)Math.Ceiling(wait.TotalSeconds));
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, _time, ct).ConfigureAwait(false);
-            }
+            e.TransactionId ??= op.Tx.State.TransactionId;
+            _logger.LogDebug("CMP abort failed: {Reason}", e.Reason);
+            throw;
+        }
+        finally
+        {
+            pending.End();
         }
     }
 
-    private X509Certificate2Collection BuildChain(X509Certificate2 certificate, Transaction tx)
+    private void CheckOwner(CmpPendingRequest pending)
     {
-        using var chain = new X509Chain();
-        var p = chain.ChainPolicy;
-        p.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        p.RevocationMode = X509RevocationMode.NoCheck;
-        p.DisableCertificateDownloads = true;
-        p.VerificationFlags = X509VerificationFlags.AllFlags;
-        foreach (var c in (IEnumerable<X509Certificate2>?)_options.OutTrusted ?? []) p.CustomTrustStore.Add(c);
-        foreach (var c in _options.TrustAnchors) p.CustomTrustStore.Add(c);
-        foreach (var c in tx.CaPubs) p.ExtraStore.Add(c);
-        foreach (var c in tx.State.ReceivedExtraCerts) p.ExtraStore.Add(c);
-        foreach (var c in _options.UntrustedCertificates) p.ExtraStore.Add(c);
-        chain.Build(certificate);
-        var result = new X509Certificate2Collection();
-        foreach (var e in chain.ChainElements.Skip(1))
+        if (!ReferenceEquals(pending.Client, this))
         {
-            result.Add(e.Certificate);
+            throw new CmpException(CmpFailureReason.InvalidOptions, "the pending request belongs to another CmpClient", transactionId: pending.TransactionId);
         }
-        return result;
+    }
+
+    private async Task<CmpRequestProgress> TryStepAsync(CmpPendingRequest pending, CancellationToken ct)
+    {
+        var op = (CertificateOperation)pending.Operation;
+        bool waiting = false;
+        try
+        {
+            if (await StepAsync(op, ct).ConfigureAwait(false) is TimeSpan wait)
+            {
+                waiting = true;
+                pending.Wait(wait, _time.GetUtcNow() + wait);
+                _logger.LogInformation("CMP server says waiting; check again in {Seconds} s", (int)Math.Ceiling(wait.TotalSeconds));
+                return new CmpRequestProgress(pending);
+            }
+            return new CmpRequestProgress(op.Result!);
+        }
+        catch (CmpException e)
+        {
+            e.TransactionId ??= op.Tx.State.TransactionId;
+            _logger.LogDebug("CMP transaction failed: {Reason}", e.Reason);
+            throw;
+        }
+        finally
+        {
+            if (!waiting)
+            {
+                pending.End();
+            }
+        }
     }
 
     private static ProtectionSpec? CreateProtection(CmpClientOptions o)
@@ -364,228 +288,4 @@ public sealed class CmpClient
     }
 
     internal static byte[] ExportSpki(AsymmetricAlgorithm key) => key.ExportSubjectPublicKeyInfo();
-
-    /// <summary>The request after defaults are applied: template, enrollment key, sender and recipient.</summary>
-    private sealed class RequestDetails
-    {
-        public RequestDetails(CmpClient client, CertificateRequestKind kind, CertificateRequestTemplate template)
-        {
-            var o = client._options;
-            var clientCert = o.SignatureCredentials?.Certificate;
-            var refCert = template.OldCertificate ?? clientCert;
-            if (kind == CertificateRequestKind.KeyUpdate && template.OldCertificate is null && clientCert is null)
-            {
-                throw new CmpException(CmpFailureReason.InvalidOptions, "key update needs the certificate to update (old certificate or client certificate)");
-            }
-            if (template.CentralKeyGeneration)
-            {
-                throw new CmpException(CmpFailureReason.InvalidOptions, "central key generation is not supported yet");
-            }
-            byte[]? csrKey = null;
-            X500DistinguishedName? csrSubject = null;
-            if (template.Pkcs10Request is { IsEmpty: false } csr)
-            {
-                Csr = csr;
-                (csrKey, csrSubject) = ReadCsr(csr);
-            }
-            else if (kind == CertificateRequestKind.Pkcs10)
-            {
-                throw new CmpException(CmpFailureReason.InvalidOptions, "a p10cr needs a PKCS#10 request (csr)");
-            }
-
-            // The enrollment key (C28): new key, else the CSR's key, else the client's key (OpenSSL's default for kur).
-            if (kind == CertificateRequestKind.Pkcs10)
-            {
-                PublicKeyInfo = csrKey!;
-            }
-            else if (template.NewKey is { } newKey)
-            {
-                PublicKeyInfo = ExportSpki(newKey);
-                PopKey = newKey;
-            }
-            else if (template.NewPublicKey is { } pub)
-            {
-                PublicKeyInfo = pub.ToArray();
-            }
-            else if (csrKey is not null)
-            {
-                PublicKeyInfo = csrKey;
-            }
-            else if (o.SignatureCredentials is { } sc)
-            {
-                PublicKeyInfo = ExportSpki(sc.PrivateKey);
-                PopKey = sc.PrivateKey;
-            }
-            else
-            {
-                throw new CmpException(CmpFailureReason.InvalidOptions, "no key to certify: give a new key, a public key or a PKCS#10 request");
-            }
-
-            bool anySans = template.DnsNames.Count + template.IpAddresses.Count + template.Uris.Count + template.EmailAddresses.Count > 0
-                || template.Extensions.Any(e => e.Oid?.Value == "2.5.29.17");
-            var subject = template.Subject ?? csrSubject;
-            if (subject is null && refCert is not null && (kind == CertificateRequestKind.KeyUpdate || !anySans))
-            {
-                subject = refCert.SubjectName;
-            }
-            var extensions = template.Extensions.ToList();
-            if (!anySans && !template.NoDefaultSubjectAlternativeNames && refCert?.Extensions["2.5.29.17"] is { } refSan)
-            {
-                extensions.Add(refSan);
-            }
-            Template = new CertificateRequestTemplate
-            {
-                NewKey = template.NewKey,
-                NewPublicKey = template.NewPublicKey,
-                Subject = subject,
-                Issuer = template.Issuer ?? refCert?.IssuerName,
-                ValidityDays = template.ValidityDays,
-                DnsNames = template.DnsNames,
-                IpAddresses = template.IpAddresses,
-                Uris = template.Uris,
-                EmailAddresses = template.EmailAddresses,
-                SubjectAlternativeNamesCritical = template.SubjectAlternativeNamesCritical,
-                NoDefaultSubjectAlternativeNames = template.NoDefaultSubjectAlternativeNames,
-                Extensions = extensions,
-                PolicyOids = template.PolicyOids,
-                PoliciesCritical = template.PoliciesCritical,
-                OldCertificate = template.OldCertificate ?? (kind == CertificateRequestKind.KeyUpdate ? clientCert : null),
-                Pkcs10Request = template.Pkcs10Request,
-                ProofOfPossession = template.ProofOfPossession,
-            };
-
-            // RFC 9810 5.1.1 / OpenSSL: sender = subject of the protecting certificate, else of the old certificate, else the requested subject.
-            var sender = clientCert?.SubjectName ?? template.OldCertificate?.SubjectName ?? (kind == CertificateRequestKind.KeyUpdate ? null : subject);
-            Sender = sender is null ? Names.NullDn : Names.ToGeneralName(sender);
-            if (sender is null && client._protection is MacProtectionSpec { SenderKid: null })
-            {
-                throw new CmpException(CmpFailureReason.InvalidOptions,
-                    "with MAC protection and no subject, a reference (senderKID) is needed to identify the sender");
-            }
-            var recipient = o.Recipient ?? o.ServerCertificate?.SubjectName ?? template.Issuer
-                ?? template.OldCertificate?.IssuerName ?? clientCert?.IssuerName;
-            Recipient = Names.ToGeneralName(recipient);
-        }
-
-        public ReadOnlyMemory<byte>? Csr { get; }
-        public byte[] PublicKeyInfo { get; }
-        public AsymmetricAlgorithm? PopKey { get; }
-        public CertificateRequestTemplate Template { get; }
-        public GeneralName Sender { get; }
-        public GeneralName Recipient { get; }
-
-        private static (byte[] Key, X500DistinguishedName? Subject) ReadCsr(ReadOnlyMemory<byte> csr)
-        {
-            try
-            {
-                var req = CertificationRequest.GetInstance(Asn1Object.FromByteArray(csr.ToArray()));
-                var info = req.GetCertificationRequestInfo();
-                var subject = info.Subject is { } s && !Names.IsNullDn(s) ? Names.ToDotNet(s) : null;
-                return (info.SubjectPublicKeyInfo.GetEncoded(Asn1Encodable.Der), subject);
-            }
-            catch (Exception e) when (e is ArgumentException or IOException or InvalidCastException or InvalidOperationException or NullReferenceException)
-            {
-                throw new CmpException(CmpFailureReason.InvalidOptions, "the PKCS#10 request is not a valid DER CertificationRequest", innerException: e);
-            }
-        }
-    }
-
-    /// <summary>One transaction: its state, deadline, and the send/receive pipeline every message goes through.</summary>
-    private sealed class Transaction
-    {
-        private readonly CmpClient _client;
-
-        public Transaction(CmpClient client)
-        {
-            _client = client;
-            if (client._options.TotalTimeout is { } total && total > TimeSpan.Zero)
-            {
-                Deadline = client._time.GetUtcNow() + total;
-            }
-        }
-
-        public TransactionState State { get; } = new();
-        public DateTimeOffset? Deadline { get; }
-        public List<X509Certificate2> CaPubs { get; set; } = [];
-
-        /// <summary>Builds, protects and sends one request; returns the response after C1-C20 passed.</summary>
-        public async Task<PkiMessage> ExchangeAsync(PkiBody body, RequestDetails request, bool expectMore, bool firstRequest,
-            CancellationToken ct, int pvno = 2)
-        {
-            var message = Build(body, request, firstRequest, pvno);
-            var bytes = PkiMessageCodec.Encode(message);
-            var o = _client._options;
-            _client._logger.LogDebug("CMP sending {Type} ({Length} bytes)", BodyTypes.Name(body.Type), bytes.Length);
-
-            var (timeout, isTotal) = NextTimeout();
-            using var timeoutCts = timeout is TimeSpan t ? new CancellationTokenSource(t, _client._time) : new CancellationTokenSource();
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutCts.Token);
-            byte[] responseBytes;
-            try
-            {
-                responseBytes = await _client._transport.ExchangeAsync(bytes, new CmpExchangeInfo(expectMore), linked.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
-            {
-                // C3: which of the two timeouts ran out. (HttpClient.Timeout ends here too.)
-                throw isTotal
-                    ? new CmpException(CmpFailureReason.TotalTimeout, $"the total timeout of {o.TotalTimeout!.Value.TotalSeconds:0.###} s ended while waiting for the {ResponseName(body.Type)}", innerException: e)
-                    : new CmpException(CmpFailureReason.MessageTimeout, $"no {ResponseName(body.Type)} arrived within {(timeout ?? TimeSpan.Zero).TotalSeconds:0.###} s", innerException: e);
-            }
-            var response = PkiMessageCodec.Decode(responseBytes); // C1, C10
-            _client._logger.LogDebug("CMP received {Type} ({Length} bytes)", BodyTypes.Name(response.Body.Type), responseBytes.Length);
-            ResponseValidator.Validate(response, State, _client._policy); // C5-C20
-            return response;
-        }
-
-        /// <summary>Sends an error message (C37) and accepts whatever comes back (pkiConf expected).</summary>
-        public async Task SendErrorAsync(PkiBody error, RequestDetails request, CancellationToken ct)
-        {
-            var response = await ExchangeAsync(error, request, expectMore: false, firstRequest: false, ct).ConfigureAwait(false);
-            BodyChecks.ExpectBody(response, BodyType.PkiConf);
-        }
-
-        private (TimeSpan? Timeout, bool IsTotal) NextTimeout()
-        {
-            var o = _client._options;
-            TimeSpan? msg = o.MessageTimeout is { } m && m > TimeSpan.Zero ? m : null;
-            if (Deadline is not DateTimeOffset deadline)
-            {
-                return (msg, false);
-            }
-            var left = deadline - _client._time.GetUtcNow();
-            if (left <= TimeSpan.Zero)
-            {
-                throw new CmpException(CmpFailureReason.TotalTimeout, "the total timeout of the transaction has ended");
-            }
-            // C3: the per-message timeout is capped by what is left of the total.
-            return msg is TimeSpan mm && mm < left ? (mm, false) : (left, true);
-        }
-
-        private static string ResponseName(int requestType) => requestType switch
-        {
-            (int)BodyType.Ir => "ip",
-            (int)BodyType.Cr or (int)BodyType.P10cr => "cp",
-            (int)BodyType.Kur => "kup",
-            (int)BodyType.CertConf or (int)BodyType.Error => "pkiConf",
-            (int)BodyType.PollReq => "pollRep",
-            _ => "response",
-        };
-
-        private PkiMessage Build(PkiBody body, RequestDetails request, bool firstRequest, int pvno)
-        {
-            var fields = new HeaderFields
-            {
-                Pvno = pvno,
-                Sender = request.Sender,
-                Recipient = request.Recipient,
-                MessageTime = _client._time.GetUtcNow(),
-                TransactionId = State.TransactionId,
-                SenderNonce = State.NextSenderNonce(),
-                RecipNonce = State.RecipNonce,
-                GeneralInfo = firstRequest && _client._options.ImplicitConfirm ? [HeaderFields.ImplicitConfirm] : [],
-            };
-            return MessageProtector.Protect(fields, body, _client._protection, _client._options.ExtraCertificates);
-        }
-    }
 }

@@ -131,4 +131,18 @@ public sealed record CmpClientOptions
 
     /// <summary>Allowed clock skew when checking certificate validity of the server's certificate.</summary>
     public TimeSpan ClockSkew { get; init; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// InfoTypeAndValues placed in the generalInfo field of the header of every message sent (OpenSSL's
+    /// <c>-geninfo OID:int:N</c> and <c>OID:str:text</c>; see <see cref="CmpInfoTypeAndValue.Integer"/>
+    /// and <see cref="CmpInfoTypeAndValue.Utf8String"/>). Checked when the client is created.
+    /// </summary>
+    public IReadOnlyList<CmpInfoTypeAndValue> GeneralInfo { get; init; } = [];
+
+    /// <summary>
+    /// The certificate profile to ask for (RFC 9483, section 3.1: the certProfile ITAV,
+    /// id-it-certProfile, SEQUENCE OF UTF8String with this one name), placed in the generalInfo of
+    /// the first message of ir, cr, kur, p10cr and genm transactions (OpenSSL 3.3's -profile).
+    /// </summary>
+    public string? CertificateProfile { get; init; }
 }

@@ -1,0 +1,289 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using CmpKit.Messages;
+using CmpKit.Protection;
+using CmpKit.Validation;
+using Microsoft.Extensions.Logging;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.Cmp;
+using Org.BouncyCastle.Asn1.Pkcs;
+using Org.BouncyCastle.Asn1.X509;
+
+namespace CmpKit.Client;
+
+// ir, cr, kur, p10cr: request -> (poll) -> certificate checks -> certConf/pkiConf.
+public sealed partial class CmpClient
+{
+    /// <summary>A certificate request (OpenSSL's OSSL_CMP_exec_certreq / OSSL_CMP_try_certreq).</summary>
+    internal sealed class CertificateOperation : Operation<EnrollmentResult>
+    {
+        private readonly CertificateRequestKind _kind;
+        private readonly BodyType _requestType;
+        private readonly BodyType _responseType;
+        private readonly long? _expectedCertReqId;
+        private readonly RequestDetails _request;
+
+        public CertificateOperation(CmpClient client, CertificateRequestKind kind, CertificateRequestTemplate template) : base(client)
+        {
+            (_requestType, _responseType) = kind switch
+            {
+                CertificateRequestKind.Initial => (BodyType.Ir, BodyType.Ip),
+                CertificateRequestKind.Additional => (BodyType.Cr, BodyType.Cp),
+                CertificateRequestKind.KeyUpdate => (BodyType.Kur, BodyType.Kup),
+                CertificateRequestKind.Pkcs10 => (BodyType.P10cr, BodyType.Cp),
+                _ => throw new CmpException(CmpFailureReason.InvalidOptions, $"unknown request kind {kind}"),
+            };
+            _kind = kind;
+            _request = new RequestDetails(client, kind, template);
+            _expectedCertReqId = kind == CertificateRequestKind.Pkcs10 ? null : RequestBuilder.CertReqId;
+            Parties = _request.Parties;
+        }
+
+        public override long WaitingErrorCertReqId => _expectedCertReqId ?? -1;
+
+        public override bool FirstExpectsMore => true;
+
+        public override IReadOnlyList<InfoTypeAndValue> FirstGeneralInfo
+        {
+            get
+            {
+                var list = new List<InfoTypeAndValue>();
+                if (Client._options.ImplicitConfirm)
+                {
+                    list.Add(HeaderFields.ImplicitConfirm);
+                }
+                if (Client._certProfile is { } profile)
+                {
+                    list.Add(profile);
+                }
+                return list;
+            }
+        }
+
+        public override PkiBody BuildRequest()
+        {
+            var o = Client._options;
+            return _kind == CertificateRequestKind.Pkcs10
+                ? RequestBuilder.P10CertificateRequest(_request.Csr!.Value)
+                : RequestBuilder.CertificateRequest(_requestType, _request.Template, _request.PublicKeyInfo, _request.PopKey,
+                    o.Digest, o.UseRsaPss, Client._time.GetUtcNow());
+        }
+
+        public override async Task<bool> HandleFinalAsync(PkiMessage response, CancellationToken ct)
+        {
+            var client = Client;
+            BodyChecks.ExpectBody(response, _responseType); // C21, C25
+            var rep = CertRepMessage.GetInstance(response.Body.Content);
+            var certResponse = BodyChecks.SingleCertResponse(rep, _expectedCertReqId); // C23
+            if (BodyChecks.StatusAllowsCertificate(certResponse, _requestType, out var status)) // C24
+            {
+                PollCertReqId = certResponse.CertReqID.LongValueExact; // waiting: poll (C22)
+                return false;
+            }
+            Tx.CaPubs = Certificates.ToDotNet(rep.GetCAPubs());
+            var certReqId = certResponse.CertReqID.LongValueExact;
+            if (status.Status == PkiStatus.GrantedWithMods)
+            {
+                client._logger.LogWarning("CMP server granted the request with modifications: {Status}", status.ToString());
+            }
+
+            // 6. the new certificate (C26, C28, C29)
+            var certificate = BodyChecks.NewCertificate(certResponse);
+            bool implicitConfirm = RequestReader.AsksImplicitConfirm(response.Header);
+            bool confirm = !client._options.DisableConfirm && !implicitConfirm;
+            var rejection = client.CheckNewCertificate(certificate, _request, Tx);
+            if (rejection is not null)
+            {
+                if (confirm)
+                {
+                    // C37: a rejected certificate is reported by a negative certConf.
+                    await client.ConfirmAsync(Tx, Parties, certificate, certReqId, rejection, ct).ConfigureAwait(false);
+                }
+                throw rejection;
+            }
+
+            // 7. confirm (C30)
+            if (confirm)
+            {
+                await client.ConfirmAsync(Tx, Parties, certificate, certReqId, null, ct).ConfigureAwait(false);
+            }
+
+            client._logger.LogInformation("CMP {Request} succeeded: certificate for '{Subject}' issued by '{Issuer}', serial {Serial}",
+                BodyTypes.Name(_requestType), certificate.Subject, certificate.Issuer, certificate.SerialNumber);
+            Result = new EnrollmentResult(certificate, client.BuildChain(certificate, Tx), [.. Tx.CaPubs], [.. Tx.State.ReceivedExtraCerts],
+                status, certReqId, Tx.State.TransactionId, implicitConfirm);
+            return true;
+        }
+    }
+
+    /// <summary>C28, C29 (with C13): the rejection to report, or null when the certificate is accepted.</summary>
+    private CmpException? CheckNewCertificate(X509Certificate2 certificate, RequestDetails request, Transaction tx) =>
+        NewCertificateChecks.KeyMatches(certificate, request.PublicKeyInfo)
+        ?? NewCertificateChecks.Trusted(certificate, _options.OutTrusted is { } o ? [.. o] : null,
+            _options.TrustCaPubsFromMacProtectedResponse && tx.State.LastResponseMacProtected ? tx.CaPubs : [], // C13
+            tx.State, _policy);
+
+    /// <summary>C30: certConf (accepted, or rejection for <paramref name="rejection"/>), then pkiConf.</summary>
+    private async Task ConfirmAsync(Transaction tx, Parties parties, X509Certificate2 certificate, long certReqId,
+        CmpException? rejection, CancellationToken ct)
+    {
+        var body = rejection is null
+            ? RequestBuilder.CertConf(certificate, certReqId, PkiStatus.Accepted, PkiFailureInfo.None, null, _options.Digest, out var v3)
+            : RequestBuilder.CertConf(certificate, certReqId, PkiStatus.Rejection,
+                rejection.Reason == CmpFailureReason.PublicKeyMismatch ? PkiFailureInfo.IncorrectData : PkiFailureInfo.SignerNotTrusted,
+                rejection.Message, _options.Digest, out v3);
+        var response = await tx.ExchangeAsync(body, parties, expectMore: false, ct, pvno: v3 ? 3 : 2).ConfigureAwait(false);
+        BodyChecks.ExpectBody(response, BodyType.PkiConf); // C21 for certConf
+    }
+
+    private X509Certificate2Collection BuildChain(X509Certificate2 certificate, Transaction tx)
+    {
+        if (_options.OutTrusted is not { Count: > 0 } && _options.TrustAnchors.Count == 0 && tx.CaPubs.Count == 0
+            && tx.State.ReceivedExtraCerts.Count == 0 && _options.UntrustedCertificates.Count == 0)
+        {
+            return []; // nothing to build a chain from (X509Chain costs milliseconds even then)
+        }
+        using var chain = new X509Chain();
+        var p = chain.ChainPolicy;
+        p.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        p.RevocationMode = X509RevocationMode.NoCheck;
+        p.DisableCertificateDownloads = true;
+        p.VerificationFlags = X509VerificationFlags.AllFlags;
+        foreach (var c in (IEnumerable<X509Certificate2>?)_options.OutTrusted ?? []) p.CustomTrustStore.Add(c);
+        foreach (var c in _options.TrustAnchors) p.CustomTrustStore.Add(c);
+        foreach (var c in tx.CaPubs) p.ExtraStore.Add(c);
+        foreach (var c in tx.State.ReceivedExtraCerts) p.ExtraStore.Add(c);
+        foreach (var c in _options.UntrustedCertificates) p.ExtraStore.Add(c);
+        chain.Build(certificate);
+        var result = new X509Certificate2Collection();
+        foreach (var e in chain.ChainElements.Skip(1))
+        {
+            result.Add(e.Certificate);
+        }
+        return result;
+    }
+
+    /// <summary>The request after defaults are applied: template, enrollment key, sender and recipient.</summary>
+    private sealed class RequestDetails
+    {
+        public RequestDetails(CmpClient client, CertificateRequestKind kind, CertificateRequestTemplate template)
+        {
+            var o = client._options;
+            var clientCert = o.SignatureCredentials?.Certificate;
+            var refCert = template.OldCertificate ?? clientCert;
+            if (kind == CertificateRequestKind.KeyUpdate && template.OldCertificate is null && clientCert is null)
+            {
+                throw new CmpException(CmpFailureReason.InvalidOptions, "key update needs the certificate to update (old certificate or client certificate)");
+            }
+            if (template.CentralKeyGeneration)
+            {
+                throw new CmpException(CmpFailureReason.InvalidOptions, "central key generation is not supported yet");
+            }
+            byte[]? csrKey = null;
+            X500DistinguishedName? csrSubject = null;
+            if (template.Pkcs10Request is { IsEmpty: false } csr)
+            {
+                Csr = csr;
+                (csrKey, csrSubject) = ReadCsr(csr);
+            }
+            else if (kind == CertificateRequestKind.Pkcs10)
+            {
+                throw new CmpException(CmpFailureReason.InvalidOptions, "a p10cr needs a PKCS#10 request (csr)");
+            }
+
+            // The enrollment key (C28): new key, else the CSR's key, else the client's key (OpenSSL's default for kur).
+            if (kind == CertificateRequestKind.Pkcs10)
+            {
+                PublicKeyInfo = csrKey!;
+            }
+            else if (template.NewKey is { } newKey)
+            {
+                PublicKeyInfo = ExportSpki(newKey);
+                PopKey = newKey;
+            }
+            else if (template.NewPublicKey is { } pub)
+            {
+                PublicKeyInfo = pub.ToArray();
+            }
+            else if (csrKey is not null)
+            {
+                PublicKeyInfo = csrKey;
+            }
+            else if (o.SignatureCredentials is { } sc)
+            {
+                PublicKeyInfo = ExportSpki(sc.PrivateKey);
+                PopKey = sc.PrivateKey;
+            }
+            else
+            {
+                throw new CmpException(CmpFailureReason.InvalidOptions, "no key to certify: give a new key, a public key or a PKCS#10 request");
+            }
+
+            bool anySans = template.DnsNames.Count + template.IpAddresses.Count + template.Uris.Count + template.EmailAddresses.Count > 0
+                || template.Extensions.Any(e => e.Oid?.Value == "2.5.29.17");
+            var subject = template.Subject ?? csrSubject;
+            if (subject is null && refCert is not null && (kind == CertificateRequestKind.KeyUpdate || !anySans))
+            {
+                subject = refCert.SubjectName;
+            }
+            var extensions = template.Extensions.ToList();
+            if (!anySans && !template.NoDefaultSubjectAlternativeNames && refCert?.Extensions["2.5.29.17"] is { } refSan)
+            {
+                extensions.Add(refSan);
+            }
+            Template = new CertificateRequestTemplate
+            {
+                NewKey = template.NewKey,
+                NewPublicKey = template.NewPublicKey,
+                Subject = subject,
+                Issuer = template.Issuer ?? refCert?.IssuerName,
+                ValidityDays = template.ValidityDays,
+                DnsNames = template.DnsNames,
+                IpAddresses = template.IpAddresses,
+                Uris = template.Uris,
+                EmailAddresses = template.EmailAddresses,
+                SubjectAlternativeNamesCritical = template.SubjectAlternativeNamesCritical,
+                NoDefaultSubjectAlternativeNames = template.NoDefaultSubjectAlternativeNames,
+                Extensions = extensions,
+                PolicyOids = template.PolicyOids,
+                PoliciesCritical = template.PoliciesCritical,
+                OldCertificate = template.OldCertificate ?? (kind == CertificateRequestKind.KeyUpdate ? clientCert : null),
+                Pkcs10Request = template.Pkcs10Request,
+                ProofOfPossession = template.ProofOfPossession,
+            };
+
+            // RFC 9810 5.1.1 / OpenSSL: sender = subject of the protecting certificate, else of the old certificate, else the requested subject.
+            var sender = clientCert?.SubjectName ?? template.OldCertificate?.SubjectName ?? (kind == CertificateRequestKind.KeyUpdate ? null : subject);
+            var senderName = sender is null ? Names.NullDn : Names.ToGeneralName(sender);
+            if (sender is null && client._protection is MacProtectionSpec { SenderKid: null })
+            {
+                throw new CmpException(CmpFailureReason.InvalidOptions,
+                    "with MAC protection and no subject, a reference (senderKID) is needed to identify the sender");
+            }
+            var recipient = o.Recipient ?? o.ServerCertificate?.SubjectName ?? template.Issuer
+                ?? template.OldCertificate?.IssuerName ?? clientCert?.IssuerName;
+            Parties = new Parties(senderName, Names.ToGeneralName(recipient));
+        }
+
+        public ReadOnlyMemory<byte>? Csr { get; }
+        public byte[] PublicKeyInfo { get; }
+        public AsymmetricAlgorithm? PopKey { get; }
+        public CertificateRequestTemplate Template { get; }
+        public Parties Parties { get; }
+
+        private static (byte[] Key, X500DistinguishedName? Subject) ReadCsr(ReadOnlyMemory<byte> csr)
+        {
+            try
+            {
+                var req = CertificationRequest.GetInstance(Asn1Object.FromByteArray(csr.ToArray()));
+                var info = req.GetCertificationRequestInfo();
+                var subject = info.Subject is { } s && !Names.IsNullDn(s) ? Names.ToDotNet(s) : null;
+                return (info.SubjectPublicKeyInfo.GetEncoded(Asn1Encodable.Der), subject);
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or InvalidCastException or InvalidOperationException or NullReferenceException)
+            {
+                throw new CmpException(CmpFailureReason.InvalidOptions, "the PKCS#10 request is not a valid DER CertificationRequest", innerException: e);
+            }
+        }
+    }
+}

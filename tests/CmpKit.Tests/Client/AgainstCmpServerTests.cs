@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using CmpKit.Client;
+using CmpKit.Server;
+using CmpKit.Transport;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CmpKit.Tests.Client;
+
+/// <summary>The try form, abort, rr and genm against CmpKit's own server engine, in process.</summary>
+public class AgainstCmpServerTests
+{
+    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static readonly byte[] Secret = Encoding.UTF8.GetBytes("in-process secret");
+
+    private static (CmpServer Server, CmpClient Client) Setup(int pollCount = 0, int pkiStatus = -1, TimeProvider? time = null)
+    {
+        var server = new CmpServer(new MockCaOptions
+        {
+            SrvSecret = Secret,
+            SrvRef = "server"u8.ToArray(),
+            PollCount = pollCount,
+            CheckAfter = 2,
+            PkiStatus = pkiStatus,
+        });
+        var client = new CmpClient(new InProcessCmpTransport(server.HandleAsync), new CmpClientOptions
+        {
+            MacCredentials = new CmpMacCredentials(Secret, "client"u8.ToArray()),
+        }, timeProvider: time);
+        return (server, client);
+    }
+
+    private static CertificateRequestTemplate Template() =>
+        new() { NewKey = ECDsa.Create(ECCurve.NamedCurves.nistP256), Subject = new X500DistinguishedName("CN=in process") };
+
+    [Fact]
+    public async Task Try_form_polls_until_the_server_delivers()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (_, client) = Setup(pollCount: 3, time: time);
+        var step = await client.TryRequestCertificateAsync(CertificateRequestKind.Initial, Template(), Ct);
+        int pending = 0;
+        while (step.IsPending)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(2), step.Pending.CheckAfter);
+            Assert.True(++pending < 10);
+            time.Advance(step.Pending.CheckAfter);
+            step = await client.ContinueRequestAsync(step.Pending, Ct);
+        }
+        Assert.True(pending >= 1);
+        Assert.Equal("CN=in process", step.Result.Certificate.Subject);
+    }
+
+    [Fact]
+    public async Task Abort_is_confirmed_by_the_server()
+    {
+        var (server, client) = Setup(pollCount: 5);
+        var step = await client.TryRequestCertificateAsync(CertificateRequestKind.Initial, Template(), Ct);
+        Assert.True(step.IsPending);
+        await client.AbortRequestAsync(step.Pending, Ct);
+        Assert.True(step.Pending.HasEnded);
+        Assert.NotNull(server.FindTransaction(step.Pending.TransactionId.Span));
+    }
+
+    [Fact]
+    public async Task Revocation_accepted_and_rejected()
+    {
+        var (server, client) = Setup();
+        var cert = server.CertificateAuthority!.Certificate;
+        var result = await client.RevokeAsync(cert, X509RevocationReason.KeyCompromise, Ct);
+        Assert.Equal(PkiStatus.Accepted, result.Status.Status);
+
+        var (rejecting, rejectingClient) = Setup(pkiStatus: 2);
+        var e = await Assert.ThrowsAsync<CmpException>(() => rejectingClient.RevokeAsync(rejecting.CertificateAuthority!.Certificate, null, Ct));
+        Assert.Equal(CmpFailureReason.RequestRejected, e.Reason);
+    }
+
+    [Fact]
+    public async Task General_message_gets_an_empty_genp_and_typed_helpers_see_no_info_type()
+    {
+        var (_, client) = Setup();
+        Assert.Empty(await client.GeneralMessageAsync([], Ct));
+        var e = await Assert.ThrowsAsync<CmpException>(() => client.GetCaCertificatesAsync(Ct));
+        Assert.Equal(CmpFailureReason.UnexpectedInfoType, e.Reason);
+    }
+}
