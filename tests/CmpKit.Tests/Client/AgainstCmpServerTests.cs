@@ -64,24 +64,45 @@ public class AgainstCmpServerTests
     }
 
     [Fact]
-    public async Task Revocation_accepted_and_rejected()
+    public async Task Revocation_of_an_issued_certificate_then_again_then_of_an_unknown_one()
     {
         var (server, client) = Setup();
-        var cert = server.CertificateAuthority!.Certificate;
-        var result = await client.RevokeAsync(cert, X509RevocationReason.KeyCompromise, Ct);
+        var issued = (await client.InitialEnrollAsync(Template(), Ct)).Certificate;
+        var result = await client.RevokeAsync(issued, X509RevocationReason.KeyCompromise, Ct);
         Assert.Equal(PkiStatus.Accepted, result.Status.Status);
 
-        var (rejecting, rejectingClient) = Setup(pkiStatus: 2);
-        var e = await Assert.ThrowsAsync<CmpException>(() => rejectingClient.RevokeAsync(rejecting.CertificateAuthority!.Certificate, null, Ct));
-        Assert.Equal(CmpFailureReason.RequestRejected, e.Reason);
+        // The server revokes once: a second rr is rejected with certRevoked.
+        var again = await Assert.ThrowsAsync<CmpException>(() => client.RevokeAsync(issued, null, Ct));
+        Assert.Equal(CmpFailureReason.RequestRejected, again.Reason);
+        Assert.Equal(PkiFailureInfo.CertRevoked, again.ServerStatus!.FailureInfo);
+
+        // A certificate the server never issued: badCertId.
+        var unknown = await Assert.ThrowsAsync<CmpException>(() => client.RevokeAsync(server.CertificateAuthority!.Certificate, null, Ct));
+        Assert.Equal(CmpFailureReason.RequestRejected, unknown.Reason);
+        Assert.Equal(PkiFailureInfo.BadCertId, unknown.ServerStatus!.FailureInfo);
     }
 
     [Fact]
-    public async Task General_message_gets_an_empty_genp_and_typed_helpers_see_no_info_type()
+    public async Task Revocation_rejected_by_configuration()
     {
-        var (_, client) = Setup();
+        var (server, client) = Setup();
+        var issued = (await client.InitialEnrollAsync(Template(), Ct)).Certificate;
+        var (_, rejectingClient) = Setup(pkiStatus: 2);
+        var e = await Assert.ThrowsAsync<CmpException>(() => rejectingClient.RevokeAsync(issued, null, Ct));
+        Assert.Equal(CmpFailureReason.RequestRejected, e.Reason);
+        Assert.NotNull(server);
+    }
+
+    [Fact]
+    public async Task General_messages_echo_and_ca_certificates()
+    {
+        var (server, client) = Setup();
         Assert.Empty(await client.GeneralMessageAsync([], Ct));
-        var e = await Assert.ThrowsAsync<CmpException>(() => client.GetCaCertificatesAsync(Ct));
-        Assert.Equal(CmpFailureReason.UnexpectedInfoType, e.Reason);
+        // Like OpenSSL's mock, the server echoes what it has no answer for.
+        var echoed = await client.GeneralMessageAsync([CmpInfoTypeAndValue.Utf8String("1.3.6.1.4.1.99999.1", "hello")], Ct);
+        Assert.Equal("1.3.6.1.4.1.99999.1", Assert.Single(echoed).Type.Value);
+        // caCerts: the CA's own certificate, checked by the typed helper (C36).
+        var caCerts = await client.GetCaCertificatesAsync(Ct);
+        Assert.Equal(server.CertificateAuthority!.Certificate, Assert.Single(caCerts.Cast<X509Certificate2>()));
     }
 }
