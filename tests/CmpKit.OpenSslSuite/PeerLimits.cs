@@ -73,7 +73,7 @@ public static class PeerLimits
     public static IReadOnlyList<PeerLimit> OpenSsl30Server { get; } =
     [
         new("-centralkeygen", null, "OpenSSL 3.0 mock server lacks rsp_key (central key generation)"),
-        new("-popo", "^-1$", "OpenSSL 3.0 mock server lacks rsp_key (central key generation, requested by -popo -1)"),
+        new("-popo", "^-1$", "OpenSSL 3.0 mock server lacks rsp_key (central key generation)"),
         new("-infotype", "^rootCaCert$", "OpenSSL 3.0 mock server lacks rsp_newwithnew/rsp_newwithold/rsp_oldwithnew (genm rootCaCert)"),
         new("-infotype", "^crlStatusList$", "OpenSSL 3.0 mock server lacks rsp_crl (genm crlStatusList)"),
         new("-infotype", "^caCerts$", "OpenSSL 3.0 mock server echoes a genm's InfoTypeAndValue; answering caCerts is master only"),

@@ -274,7 +274,9 @@ public sealed class SuiteRunner(SuiteOptions options, TextWriter output)
         bool succeeded = result.ExitCode == 0;
         if (succeeded == row.ExpectSuccess)
         {
-            return new RowResult(row, RowOutcome.Passed, options.Verbose ? $"exit {result.ExitCode} in {watch.Elapsed.TotalSeconds:0.0} s" : null);
+            return new RowResult(row, RowOutcome.Passed, options.Verbose
+                ? $"exit code {result.ExitCode} in {watch.Elapsed.TotalSeconds:0.0} s" + (succeeded ? "" : $": {result.LastLine}")
+                : null);
         }
 
         string expected = row.ExpectSuccess ? "expected success" : "expected failure";
