@@ -21,4 +21,4 @@ Console.CancelKeyPress += (_, e) =>
 Console.Out.Flush();
 var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
 SuiteResult result = await new SuiteRunner(options, stdout).RunAsync(cts.Token);
-return result.Success ? 0 : 1;
+return result.Success ? 0 : result.Aspects.Count == 0 ? 2 : 1; // 2: no suite to run

@@ -50,7 +50,8 @@ public sealed record SuiteOptions
           --row-timeout    per client run, default 30; --timeout: whole run, default 1200
         Prints one line per failed or skipped row, then per CSV
           openssl-suite <client>-<server> <aspect>: N passed, N failed, N skipped
-        Exit code 0 when no row failed, 1 when some failed, 2 for bad arguments.
+        Exit code 0 when no row failed, 1 when some failed (or the server did not start),
+        2 for bad arguments or a --suite folder without CSV files and Mock/.
         """;
 
     /// <summary>Parses the command line; throws <see cref="ArgumentException"/> with a one-line message.</summary>
