@@ -68,7 +68,8 @@ public sealed partial class CmpServer
         }
         if (Interlocked.Exchange(ref known.Revoked, 1) != 0)
         {
-            return Rp(rc, PkiStatus.Rejection, PkiFailureInfo.CertRevoked, ["the certificate is already revoked"]);
+            // RFC 9810 5.2.3: revocationNotification says a revocation has occurred (clients take it as success).
+            return Rp(rc, PkiStatus.RevocationNotification, PkiFailureInfo.None, ["the certificate is already revoked"]);
         }
         _logger.LogInformation("CMP server: revoked '{Subject}' (serial {Serial})", known.Certificate.Subject, known.Certificate.SerialNumber);
         return Rp(rc, status, _configuredFailure, Texts());

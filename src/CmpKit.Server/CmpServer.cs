@@ -302,9 +302,15 @@ public sealed partial class CmpServer
         var key = Convert.ToHexString(transactionId);
         lock (_storeLock)
         {
-            if (_transactions.ContainsKey(key))
+            if (_transactions.TryGetValue(key, out var existing))
             {
-                return null;
+                // A transactionID is "in use" while its transaction runs. Once it has ended, a new
+                // request with it starts afresh, as with OpenSSL's mock server (which -reqin relies on).
+                if (existing.State is CmpServerTransactionState.Polling or CmpServerTransactionState.AwaitingConfirmation)
+                {
+                    return null;
+                }
+                _transactions.Remove(key);
             }
             var tx = new ServerTransaction(transactionId, type);
             _transactions.Add(key, tx);

@@ -62,6 +62,7 @@ public static class PeerLimits
         new("-reqout_only", null, "OpenSSL 3.0 client lacks -reqout_only (master only)"),
         new("-serial", null, "OpenSSL 3.0 client lacks -serial (rr by -issuer and -serial, master only)"),
         new("-geninfo", ":str:", "OpenSSL 3.0 client's -geninfo takes only <OID>:int:<n> values (:str: is master only)"),
+        new("-infotype", "^caCerts$", "OpenSSL 3.0 client has no typed genm caCerts (it neither requires -cacertsout nor checks the answer; master only)"),
         new("-chainout", null, "OpenSSL 3.0 client writes -chainout over -certout when both name the same file (master writes the certificate, then the chain)", OnlyIfSameFileAsCertout: true),
     ];
 

@@ -69,6 +69,7 @@ public sealed partial class CmpClient
             Secret = options.MacCredentials?.Secret,
             MaxPbmIterations = options.MaxPbmIterations,
             ClockSkew = options.ClockSkew,
+            PartialChain = options.PartialChain,
             MaxCheckAfter = options.MaxCheckAfter,
             Time = _time,
         };
@@ -269,10 +270,39 @@ public sealed partial class CmpClient
             {
                 throw new CmpException(CmpFailureReason.InvalidCredentials, "the private key does not belong to the client certificate");
             }
-            return new SignatureProtectionSpec(sig.Certificate, sig.PrivateKey, [.. sig.Chain], o.Digest, o.UseRsaPss);
+            return new SignatureProtectionSpec(sig.Certificate, sig.PrivateKey, OwnChain(sig, o.UntrustedCertificates), o.Digest, o.UseRsaPss);
         }
         throw new CmpException(CmpFailureReason.InvalidOptions,
             "no credentials to protect requests: give MAC credentials (reference and secret) or signature credentials (certificate and key), or allow unprotected requests");
+    }
+
+    /// <summary>
+    /// The chain sent after the protecting certificate in extraCerts (RFC 9483, 3.3): the given
+    /// chain, completed as far as possible from the untrusted certificates, as OpenSSL does;
+    /// self-signed certificates (trust anchors) are left out.
+    /// </summary>
+    private static List<X509Certificate2> OwnChain(CmpSignatureCredentials credentials, X509Certificate2Collection untrusted)
+    {
+        var result = new List<X509Certificate2>();
+        using var chain = new X509Chain();
+        var p = chain.ChainPolicy;
+        p.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        p.RevocationMode = X509RevocationMode.NoCheck;
+        p.DisableCertificateDownloads = true;
+        p.VerificationFlags = X509VerificationFlags.AllFlags;
+        p.ExtraStore.AddRange(credentials.Chain);
+        p.ExtraStore.AddRange(untrusted);
+        chain.Build(credentials.Certificate);
+        var built = chain.ChainElements.Skip(1).Select(e => e.Certificate).ToList();
+        foreach (var c in credentials.Chain.Concat(built))
+        {
+            bool selfSigned = c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData);
+            if (!selfSigned && !result.Any(r => r.RawData.AsSpan().SequenceEqual(c.RawData)))
+            {
+                result.Add(c);
+            }
+        }
+        return result;
     }
 
     internal static bool PublicKeyMatches(X509Certificate2 certificate, AsymmetricAlgorithm key)

@@ -78,6 +78,9 @@ public sealed record CmpClientOptions
     /// <summary>C20: trust anchors for the server's signing certificate (OpenSSL's -trusted).</summary>
     public X509Certificate2Collection TrustAnchors { get; init; } = [];
 
+    /// <summary>C20, C29: accept chains that end at a trust anchor which is not self-signed (OpenSSL's -partial_chain).</summary>
+    public bool PartialChain { get; init; }
+
     /// <summary>C17: intermediate certificates that may help build chains (OpenSSL's -untrusted).</summary>
     public X509Certificate2Collection UntrustedCertificates { get; init; } = [];
 

@@ -150,18 +150,24 @@ internal static class SenderCertificateValidator
         {
             return null;
         }
-        // A trust anchor that is not self-signed (OpenSSL accepts it with partial-chain); .NET wants roots.
-        foreach (var element in chain.ChainElements)
+        // With PartialChain (OpenSSL's -partial_chain) a trust anchor need not be self-signed: the
+        // chain may end at any anchor, which must itself be valid. Without it, as OpenSSL's default,
+        // only a chain up to a self-signed anchor counts.
+        var anchorList = anchors ?? policy.TrustAnchors;
+        if (policy.PartialChain)
         {
-            if ((anchors ?? policy.TrustAnchors).Any(a => a.RawData.AsSpan().SequenceEqual(element.Certificate.RawData)))
+            foreach (var element in chain.ChainElements)
             {
-                var problems = chain.ChainElements.TakeWhile(e => e != element)
-                    .SelectMany(e => e.ChainElementStatus)
-                    .Where(s => s.Status is not (X509ChainStatusFlags.NoError or X509ChainStatusFlags.UntrustedRoot or X509ChainStatusFlags.PartialChain))
-                    .ToList();
-                if (problems.Count == 0)
+                if (anchorList.Any(a => a.RawData.AsSpan().SequenceEqual(element.Certificate.RawData)))
                 {
-                    return null;
+                    var problems = chain.ChainElements.TakeWhile(e => e != element).Append(element)
+                        .SelectMany(e => e.ChainElementStatus)
+                        .Where(s => s.Status is not (X509ChainStatusFlags.NoError or X509ChainStatusFlags.UntrustedRoot or X509ChainStatusFlags.PartialChain))
+                        .ToList();
+                    if (problems.Count == 0)
+                    {
+                        return null;
+                    }
                 }
             }
         }

@@ -19,6 +19,8 @@ internal sealed record VerificationPolicy
     public TimeSpan ClockSkew { get; init; }
     public TimeSpan MaxCheckAfter { get; init; } = TimeSpan.FromDays(1);
     public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Accept a chain that ends at a trust anchor which is not self-signed (OpenSSL's -partial_chain).</summary>
+    public bool PartialChain { get; init; }
     /// <summary>Do not check certificate validity periods (OpenSSL's mock-server -no_check_time).</summary>
     public bool IgnoreValidityPeriod { get; init; }
 }

@@ -205,7 +205,7 @@ public class CmpServerRequestCheckTests
     }
 
     [Fact]
-    public async Task Replayed_ir_is_transactionIdInUse()
+    public async Task Ir_replayed_while_its_transaction_runs_is_transactionIdInUse_and_after_it_ended_starts_anew()
     {
         using var cts = Bounded();
         var server = new CmpServer(new MockCaOptions { SrvSecret = Secret, SrvRef = Reference });
@@ -216,12 +216,23 @@ public class CmpServerRequestCheckTests
             return await server.HandleAsync(req, ct);
         });
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        await new CmpClient(transport, new CmpClientOptions { MacCredentials = new CmpMacCredentials(Secret, Reference) })
-            .InitialEnrollAsync(Template(key), cts.Token);
+        var options = new CmpClientOptions { MacCredentials = new CmpMacCredentials(Secret, Reference), DisableConfirm = true };
+        await new CmpClient(transport, options).InitialEnrollAsync(Template(key), cts.Token);
 
+        // No certConf was sent: the transaction still awaits confirmation, its transactionID is in use.
         var response = await server.HandleAsync(first!, cts.Token);
-
         Assert.True(ErrorStatus(response, out _).FailureInfo.HasFlag(PkiFailureInfo.TransactionIdInUse));
+
+        // A confirmed transaction has ended: the same ir starts a new one (as OpenSSL's mock; -reqin).
+        byte[]? second = null;
+        var transport2 = new InProcessCmpTransport(async (req, ct) =>
+        {
+            second ??= req.ToArray();
+            return await server.HandleAsync(req, ct);
+        });
+        await new CmpClient(transport2, options with { DisableConfirm = false }).InitialEnrollAsync(Template(key), cts.Token);
+        var again = PkiMessageCodec.Decode(await server.HandleAsync(second!, cts.Token));
+        Assert.Equal((int)BodyType.Ip, again.Body.Type);
     }
 
     [Fact]
