@@ -148,11 +148,9 @@ public class CmpCommandLineTests
     }
 
     [Theory]
-    [InlineData("-infotype", "signKeyPairTypes")]
-    [InlineData("-revreason", "1")]
+    [InlineData("-reqin_new_tid", null)]
     [InlineData("-centralkeygen", null)]
     [InlineData("-tls_cert", "x.crt")]
-    [InlineData("-reqout", "req.der")]
     [InlineData("-engine", "x")]
     [InlineData("-crl_check", null)]
     [InlineData("-tls_used", null)]
@@ -166,7 +164,7 @@ public class CmpCommandLineTests
     [Fact]
     public void UnsupportedOptionResetWithEmptyStringIsFine()
     {
-        Assert.False(Parse("-infotype", "").IsSet("infotype"));
+        Assert.False(Parse("-tls_host", "").IsSet("tls_host"));
     }
 
     [Fact]
@@ -209,8 +207,8 @@ public class CmpCommandLineTests
             Assert.Contains("\n " + spec.DashName + " ", help);
         }
 
-        Assert.Contains(" -infotype val", help);
-        Assert.Matches(@"\n -infotype val +.*\[not supported yet\]", help);
+        Assert.Contains(" -tls_host val", help);
+        Assert.Matches(@"\n -tls_host val +.*\[not supported yet\]", help);
         Assert.DoesNotContain("[not supported yet]", help.Split('\n').Single(l => l.StartsWith(" -server ", StringComparison.Ordinal)));
         Assert.EndsWith("[TLS not supported yet]", help.Split('\n').Single(l => l.StartsWith(" -tls_used ", StringComparison.Ordinal)).TrimEnd());
     }

@@ -15,7 +15,9 @@ public class CmpOptionTableTests
         "rsp_cert rsp_extracerts rsp_capubs poll_count check_after grant_implicitconf pkistatus failure " +
         "failurebits statusstring send_error send_unprotected send_unprot_err accept_unprotected " +
         "accept_unprot_err accept_raverified no_check_time max_msgs rsp_key rsp_keypass ref_cert " +
-        "no_cache_extracerts no_proxy newkeyout";
+        "no_cache_extracerts no_proxy newkeyout " +
+        "infotype profile geninfo template keyspec serial revreason srvcertout oldwithold newwithnew newwithold " +
+        "oldwithnew crlcert oldcrl crlout crlform repeat reqin reqout reqout_only rspin rspout";
 
     private const string MasterOnly =
         "profile serial template keyspec crlcert oldcrl crlout crlform oldwithold newwithnew newwithold " +
