@@ -162,15 +162,15 @@ internal sealed partial class ClientCommand
         switch (name)
         {
             case "caCerts":
-                var caCertsOut = _r.String("cacertsout") ?? throw new CliException("missing -cacertsout option for -infotype caCerts");
+                _ = _r.String("cacertsout") ?? throw new CliException("missing -cacertsout option for -infotype caCerts");
                 return async (client, ct) =>
                 {
                     var certs = await client.GetCaCertificatesAsync(ct).ConfigureAwait(false);
                     if (certs.Count == 0)
                     {
                         _logger.LogWarning("no CA certificates provided by server");
-                        return;
                     }
+                    // As openssl cmp 3.0, which saves "0 CA certificate(s)": an empty file when there are none.
                     WriteCertificates("cacertsout", certs, "CA certificates received");
                 };
             case "rootCaCert":
