@@ -108,12 +108,9 @@ internal sealed partial class ClientCommand
             }
             catch (RequestSavedSignal saved)
             {
-                // -reqout_only: the first request is saved and nothing is sent; that is success.
+                // -reqout_only: the first request is saved and nothing is sent; that is success. A generated
+                // key is kept: the saved request certifies it (e.g. to be sent later with -reqin).
                 _logger.LogInformation("saved the first request to {Path} and stopped without sending it (-reqout_only)", saved.Path);
-                if (i == 1)
-                {
-                    onNothingDone();
-                }
                 return 0;
             }
             catch (CmpException e)

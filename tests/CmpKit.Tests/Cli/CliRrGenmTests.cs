@@ -196,6 +196,27 @@ public class CliRrGenmTests
     }
 
     [Fact]
+    public async Task ReqinSendsTheSavedRequestAndTheClientFollowsItsTransaction()
+    {
+        using var dir = new TempDir();
+        string key = dir.File("k.pem"), ir = dir.File("ir.der");
+        AssertSuccess(await RunAsync(["-use_mock_srv", .. Pbm, "-cmd", "ir", "-subject", "/CN=reqin", "-newkeyout", key, "-certout", dir.File("c1.pem"),
+            "-reqout_only", ir]));
+
+        // A fresh mock gets the saved ir; the client's own certConf follows in the saved request's transaction.
+        var rspOut = $"{dir.File("ip.der")},{dir.File("pkiConf.der")}";
+        var r = await RunAsync(["-use_mock_srv", .. Pbm, "-cmd", "ir", "-subject", "/CN=other", "-newkey", key, "-certout", dir.File("c2.pem"),
+            "-reqin", ir, "-reqout", $"{dir.File("sent-ir.der")},{dir.File("certConf.der")}", "-rspout", rspOut]);
+
+        AssertSuccess(r);
+        Assert.Equal("CN=reqin", LoadPem(dir.File("c2.pem")).Subject); // the saved request was sent, not the one built
+        var tid = Header(ir).TransactionID.GetOctets();
+        Assert.Equal(tid, Header(dir.File("ip.der")).TransactionID.GetOctets());
+        Assert.Equal(tid, Header(dir.File("certConf.der")).TransactionID.GetOctets());
+        Assert.NotEqual(tid, Header(dir.File("sent-ir.der")).TransactionID.GetOctets()); // -reqout saves the request built
+    }
+
+    [Fact]
     public async Task ReqoutOnlySavesTheFirstRequestAndSendsNothing()
     {
         using var dir = new TempDir();
