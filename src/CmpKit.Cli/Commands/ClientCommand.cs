@@ -87,8 +87,9 @@ internal sealed partial class ClientCommand
             _err.WriteLine("cmpkit: warning: " + w);
         }
 
-        using var http = useMock || !_r.IsSet("server") ? null : CreateHttpClient();
-        var transport = CreateTransport(mock, http);
+        var serverUri = useMock || !_r.IsSet("server") ? null : ServerUri();
+        using var http = serverUri is null ? null : CreateHttpClient(serverUri);
+        var transport = CreateTransport(mock, http, serverUri);
         X509Certificate2? serverCert = null;
         var client = new CmpClient(transport, options with { ServerCertificateValidated = c => serverCert = c }, _logger);
 
@@ -172,7 +173,7 @@ internal sealed partial class ClientCommand
     /// The transport: the embedded mock CA or HTTP to -server (none with only -rspin), wrapped for message
     /// files (-reqout, -rspout, -reqin, -rspin) or replaced by -reqout_only.
     /// </summary>
-    private ICmpTransport CreateTransport(MockServerSetup.Result? mock, HttpClient? http)
+    private ICmpTransport CreateTransport(MockServerSetup.Result? mock, HttpClient? http, Uri? serverUri)
     {
         if (_r.String("reqout_only") is { } only)
         {
@@ -181,7 +182,7 @@ internal sealed partial class ClientCommand
         ICmpTransport? inner = mock is not null
             ? new InProcessCmpTransport(mock.Server.HandleAsync)
             : http is not null
-                ? new HttpCmpTransport(http, ServerUri())
+                ? new HttpCmpTransport(http, serverUri!)
                 {
                     KeepAlive = (_r.Int("keep_alive") ?? 1) switch
                     {
@@ -573,11 +574,14 @@ internal sealed partial class ClientCommand
     {
         var server = _r.String("server")!;
         var text = server;
-        if (text.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || _r.Flag("tls_used"))
+        // https:// or -tls_used selects TLS, as in openssl cmp.
+        bool tls = _r.Flag("tls_used");
+        if (text.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
-            throw new CliException("TLS (https:// or -tls_used) is not supported yet");
+            tls = true;
+            text = text[8..];
         }
-        if (text.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        else if (text.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
         {
             text = text[7..];
         }
@@ -590,18 +594,86 @@ internal sealed partial class ClientCommand
         }
         if (!Uri.TryCreate("http://" + text, UriKind.Absolute, out var hostUri) || hostUri.Host.Length == 0)
         {
-            throw new CliException($"-server: cannot understand '{server}'; expected [http://]host[:port][/path]");
+            throw new CliException($"-server: cannot understand '{server}'; expected [http[s]://]host[:port][/path]");
         }
         var path = _r.String("path") ?? pathFromServer ?? "";
-        var builder = new UriBuilder("http", hostUri.Host, hostUri.IsDefaultPort ? 80 : hostUri.Port, "/" + path.TrimStart('/'));
+        bool explicitPort = text.LastIndexOf(':') > text.LastIndexOf(']');
+        var builder = new UriBuilder(tls ? "https" : "http", hostUri.Host, explicitPort ? hostUri.Port : tls ? 443 : 80, "/" + path.TrimStart('/'));
         return builder.Uri;
     }
 
-    private static HttpClient CreateHttpClient() =>
-        new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(30) })
+    /// <summary>
+    /// The HTTP client: TLS per -tls_* (as openssl cmp: without -tls_trusted the server is not
+    /// authenticated, with a warning), proxy per -proxy/-no_proxy or the environment.
+    /// </summary>
+    private HttpClient CreateHttpClient(Uri server)
+    {
+        CmpTlsOptions? tls = null;
+        bool tlsOptionGiven = new[] { "tls_cert", "tls_key", "tls_keypass", "tls_extra", "tls_trusted", "tls_host" }.Any(_r.IsSet);
+        if (server.Scheme == Uri.UriSchemeHttps)
+        {
+            var trusted = _r.Certs("tls_trusted", "trusted certificates for the TLS server");
+            if (trusted.Count == 0)
+            {
+                _err.WriteLine("cmpkit: warning: TLS is used without -tls_trusted; the TLS server will not be authenticated");
+            }
+            X509Certificate2? clientCert = null;
+            var chain = new X509Certificate2Collection();
+            if (_r.IsSet("tls_cert"))
+            {
+                var certs = _r.CertsOfFile("tls_cert", "TLS client certificate", "tls_keypass");
+                if (certs.Count == 0)
+                {
+                    throw new CliException($"-tls_cert: no certificate in '{_r.String("tls_cert")}'");
+                }
+                var key = _r.PrivateKey("tls_key", "tls_keypass", "TLS client private key")
+                    ?? throw new CliException("missing -tls_key for the -tls_cert given");
+                if (!CmpClient.PublicKeyMatches(certs[0], key))
+                {
+                    throw new CliException("-tls_key does not belong to the -tls_cert certificate");
+                }
+                clientCert = key switch
+                {
+                    System.Security.Cryptography.RSA rsa => certs[0].CopyWithPrivateKey(rsa),
+                    System.Security.Cryptography.ECDsa ec => certs[0].CopyWithPrivateKey(ec),
+                    _ => throw new CliException("-tls_key: only RSA and EC keys are supported for TLS"),
+                };
+                // An ephemeral key cannot be used by the TLS stack on every platform: round-trip through PKCS#12.
+                clientCert = X509CertificateLoader.LoadPkcs12(clientCert.Export(X509ContentType.Pkcs12), null);
+                foreach (var c in certs.Cast<X509Certificate2>().Skip(1))
+                {
+                    chain.Add(c);
+                }
+            }
+            else if (_r.IsSet("tls_key"))
+            {
+                throw new CliException("-tls_key given without -tls_cert");
+            }
+            chain.AddRange(_r.Certs("tls_extra", "extra certificates for TLS"));
+            tls = new CmpTlsOptions
+            {
+                TrustAnchors = trusted,
+                UntrustedCertificates = _r.Certs("untrusted", "untrusted certificates"),
+                HostName = _r.String("tls_host"),
+                AcceptAnyServerCertificate = trusted.Count == 0,
+                ClientCertificate = clientCert,
+                ClientCertificateChain = chain,
+            };
+        }
+        else if (tlsOptionGiven)
+        {
+            _err.WriteLine("cmpkit: warning: TLS options are ignored since TLS is not used (give https:// or -tls_used)");
+        }
+        var proxy = CmpProxyOptions.FromOpenSslConventions(server, _r.String("proxy"), _r.String("no_proxy"));
+        if (proxy.Proxy is { } p)
+        {
+            _logger.LogInformation("using the proxy {Proxy} for {Server}", p.GetLeftPart(UriPartial.Authority), server.GetLeftPart(UriPartial.Authority));
+        }
+        return new HttpClient(CmpHttpClientFactory.CreateHandler(tls, proxy), disposeHandler: true)
         {
             Timeout = Timeout.InfiniteTimeSpan, // the client enforces -msg_timeout and -total_timeout
         };
+    }
 
     private void WriteCertificates(string option, X509Certificate2Collection certs, string what)
     {

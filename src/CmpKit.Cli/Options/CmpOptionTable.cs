@@ -74,7 +74,7 @@ internal static class CmpOptionTable
 
         g = G.MessageTransfer;
         Add("server", K.Address, "CMP server as [http[s]://]host[:port][/path]; port 80 or 443 by default");
-        Add("proxy", K.Address, "HTTP(S) proxy as [http[s]://]host[:port]; any path is ignored", S.NotYet);
+        Add("proxy", K.Address, "HTTP(S) proxy as [http[s]://]host[:port]; any path is ignored");
         Add("no_proxy", K.Text, "Servers not to reach via the proxy; default from $no_proxy or $NO_PROXY");
         Add("recipient", K.DistinguishedName, "DN of the CA addressed; default from -srvcert, -issuer, -oldcert or -cert");
         Add("path", K.Text, "HTTP path on the server (CMP alias); default from -server, else /");
@@ -133,13 +133,13 @@ internal static class CmpOptionTable
         Add("writerand", K.OutputFile, "File to write random data to on exit", S.NotYet);
 
         g = G.TlsConnection;
-        Add("tls_used", K.Flag, "Use HTTPS even when no other TLS option is given", S.OnlyWhenOff);
-        Add("tls_cert", K.InputFile, "Client's TLS certificate (and chain)", S.NotYet);
-        Add("tls_key", K.InputFile, "Private key for -tls_cert", S.NotYet);
-        Add("tls_keypass", K.Passphrase, "Pass phrase source for -tls_key and -tls_cert", S.NotYet);
-        Add("tls_extra", K.InputFile, "Extra certificates to present to the TLS server", S.NotYet);
-        Add("tls_trusted", K.InputFile, "Trust anchors for the TLS server certificate (implies host name check)", S.NotYet);
-        Add("tls_host", K.Text, "Host name or address to check in the TLS server certificate instead of -server's", S.NotYet);
+        Add("tls_used", K.Flag, "Use HTTPS even when no other TLS option is given");
+        Add("tls_cert", K.InputFile, "Client's TLS certificate (and chain)");
+        Add("tls_key", K.InputFile, "Private key for -tls_cert");
+        Add("tls_keypass", K.Passphrase, "Pass phrase source for -tls_key and -tls_cert");
+        Add("tls_extra", K.InputFile, "Extra certificates to present to the TLS server");
+        Add("tls_trusted", K.InputFile, "Trust anchors for the TLS server certificate (implies host name check)");
+        Add("tls_host", K.Text, "Host name or address to check in the TLS server certificate instead of -server's");
 
         g = G.ClientSideDebugging;
         Add("batch", K.Flag, "Never prompt interactively (e.g. for pass phrases)");

@@ -150,10 +150,8 @@ public class CmpCommandLineTests
     [Theory]
     [InlineData("-reqin_new_tid", null)]
     [InlineData("-centralkeygen", null)]
-    [InlineData("-tls_cert", "x.crt")]
     [InlineData("-engine", "x")]
     [InlineData("-crl_check", null)]
-    [InlineData("-tls_used", null)]
     public void RecognisedButNotSupported(string option, string? value)
     {
         string[] args = value is null ? ["-cmd", "ir", option] : ["-cmd", "ir", option, value];
@@ -164,17 +162,15 @@ public class CmpCommandLineTests
     [Fact]
     public void UnsupportedOptionResetWithEmptyStringIsFine()
     {
-        Assert.False(Parse("-tls_host", "").IsSet("tls_host"));
+        Assert.False(Parse("-engine", "").IsSet("engine"));
     }
 
     [Fact]
-    public void NoProxyIsAcceptedAndProxyIsNotSupportedYet()
+    public void NoProxyAndProxyAreAccepted()
     {
-        var a = Parse("-no_proxy", "localhost,127.0.0.1");
+        var a = Parse("-no_proxy", "localhost,127.0.0.1", "-proxy", "http://proxy:8080");
         Assert.Equal("localhost,127.0.0.1", a.GetString("no_proxy"));
-
-        var e = Assert.Throws<CliException>(() => Parse("-proxy", "http://proxy:8080"));
-        Assert.Contains("-proxy is not supported yet", e.Message, StringComparison.Ordinal);
+        Assert.Equal("http://proxy:8080", a.GetString("proxy"));
     }
 
     [Fact]
@@ -207,9 +203,9 @@ public class CmpCommandLineTests
             Assert.Contains("\n " + spec.DashName + " ", help);
         }
 
-        Assert.Contains(" -tls_host val", help);
-        Assert.Matches(@"\n -tls_host val +.*\[not supported yet\]", help);
+        Assert.Contains(" -engine val", help);
+        Assert.Matches(@"\n -engine val +.*\[not supported yet\]", help);
         Assert.DoesNotContain("[not supported yet]", help.Split('\n').Single(l => l.StartsWith(" -server ", StringComparison.Ordinal)));
-        Assert.EndsWith("[TLS not supported yet]", help.Split('\n').Single(l => l.StartsWith(" -tls_used ", StringComparison.Ordinal)).TrimEnd());
+        Assert.DoesNotContain("not supported yet", help.Split('\n').Single(l => l.StartsWith(" -tls_used ", StringComparison.Ordinal)));
     }
 }
