@@ -89,9 +89,10 @@ internal sealed partial class ClientCommand
 
         var serverUri = useMock || !_r.IsSet("server") ? null : ServerUri();
         using var http = serverUri is null ? null : CreateHttpClient(serverUri);
-        var transport = CreateTransport(mock, http, serverUri);
+        CmpClient? client = null;
+        var transport = CreateTransport(mock, http, serverUri, request => client!.RenewTransactionId(request));
         X509Certificate2? serverCert = null;
-        var client = new CmpClient(transport, options with { ServerCertificateValidated = c => serverCert = c }, _logger);
+        client = new CmpClient(transport, options with { ServerCertificateValidated = c => serverCert = c }, _logger);
 
         // -repeat: the same transaction again, as openssl cmp does; the first failure ends the run.
         // Message file lists are not restarted: each run takes the next files.
@@ -173,7 +174,7 @@ internal sealed partial class ClientCommand
     /// The transport: the embedded mock CA or HTTP to -server (none with only -rspin), wrapped for message
     /// files (-reqout, -rspout, -reqin, -rspin) or replaced by -reqout_only.
     /// </summary>
-    private ICmpTransport CreateTransport(MockServerSetup.Result? mock, HttpClient? http, Uri? serverUri)
+    private ICmpTransport CreateTransport(MockServerSetup.Result? mock, HttpClient? http, Uri? serverUri, Func<ReadOnlyMemory<byte>, byte[]> renewTransactionId)
     {
         if (_r.String("reqout_only") is { } only)
         {
@@ -199,7 +200,13 @@ internal sealed partial class ClientCommand
             ResponsesOut = FileList("rspout"),
             RequestsIn = FileList("reqin"),
             ResponsesIn = FileList("rspin"),
+            // -reqin_new_tid: a fresh transactionID (and new protection) for each request read from a file
+            RewriteRequestIn = _r.Flag("reqin_new_tid") ? renewTransactionId : null,
         };
+        if (_r.Flag("reqin_new_tid") && files.RequestsIn.Count == 0)
+        {
+            _err.WriteLine("cmpkit: warning: -reqin_new_tid is ignored without -reqin");
+        }
         if (files.IsEmpty)
         {
             return inner!;

@@ -145,7 +145,7 @@ internal static class CmpOptionTable
         Add("batch", K.Flag, "Never prompt interactively (e.g. for pass phrases)");
         Add("repeat", K.PositiveInt, "Run the transaction this many times; default 1");
         Add("reqin", K.InputFile, "Send requests read from these files instead of building them");
-        Add("reqin_new_tid", K.Flag, "Give requests read by -reqin a fresh transactionID", S.NotYet);
+        Add("reqin_new_tid", K.Flag, "Give requests read by -reqin a fresh transactionID");
         Add("reqout", K.OutputFile, "Save the requests sent to these files");
         Add("reqout_only", K.OutputFile, "Save the first request to this file and stop without sending it");
         Add("rspin", K.InputFile, "Use responses read from these files instead of asking a server");

@@ -24,6 +24,12 @@ public sealed class CmpMessageFiles
     /// </summary>
     public IReadOnlyList<string> ResponsesIn { get; init; } = [];
 
+    /// <summary>
+    /// Rewrites each request read from <see cref="RequestsIn"/> before it is sent, e.g.
+    /// <see cref="Client.CmpClient.RenewTransactionId"/> for OpenSSL's -reqin_new_tid; null sends them as read.
+    /// </summary>
+    public Func<ReadOnlyMemory<byte>, byte[]>? RewriteRequestIn { get; init; }
+
     /// <summary>Whether no list is given.</summary>
     public bool IsEmpty => RequestsOut.Count == 0 && ResponsesOut.Count == 0 && RequestsIn.Count == 0 && ResponsesIn.Count == 0;
 }
@@ -60,15 +66,6 @@ public sealed class MessageFileTransport : ICmpReplayTransport
         _files = files;
     }
 
-    /// <summary>Starts over with the first file of each list (OpenSSL's -repeat uses the lists again for every run).</summary>
-    public void Reset()
-    {
-        lock (_lock)
-        {
-            _requestsOut = _responsesOut = _requestsIn = _responsesIn = 0;
-        }
-    }
-
     /// <inheritdoc />
     public async Task<byte[]> ExchangeAsync(ReadOnlyMemory<byte> request, CmpExchangeInfo info, CancellationToken cancellationToken) =>
         (await ExchangeMessagesAsync(request, info, cancellationToken).ConfigureAwait(false)).Message;
@@ -100,6 +97,10 @@ public sealed class MessageFileTransport : ICmpReplayTransport
             if (requestIn is not null)
             {
                 actual = await ReadAsync(requestIn, "request", "-reqin", cancellationToken).ConfigureAwait(false);
+                if (_files.RewriteRequestIn is { } rewrite)
+                {
+                    actual = rewrite(actual);
+                }
                 other = true;
             }
             response = await _inner!.ExchangeAsync(actual, info, cancellationToken).ConfigureAwait(false);

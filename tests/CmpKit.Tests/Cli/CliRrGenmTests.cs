@@ -217,6 +217,25 @@ public class CliRrGenmTests
     }
 
     [Fact]
+    public async Task ReqinNewTidSendsTheSavedRequestInAFreshTransaction()
+    {
+        using var dir = new TempDir();
+        string key = dir.File("k.pem"), ir = dir.File("ir.der");
+        AssertSuccess(await RunAsync(["-use_mock_srv", .. Pbm, "-cmd", "ir", "-subject", "/CN=newtid", "-newkeyout", key, "-certout", dir.File("c1.pem"),
+            "-reqout_only", ir]));
+
+        var r = await RunAsync(["-use_mock_srv", .. Pbm, "-cmd", "ir", "-subject", "/CN=other", "-newkey", key, "-certout", dir.File("c2.pem"),
+            "-reqin", ir, "-reqin_new_tid", "-rspout", $"{dir.File("ip.der")},{dir.File("pkiConf.der")}"]);
+
+        AssertSuccess(r);
+        Assert.Equal("CN=newtid", LoadPem(dir.File("c2.pem")).Subject);
+        var saved = Header(ir);
+        var answered = Header(dir.File("ip.der"));
+        Assert.NotEqual(saved.TransactionID.GetOctets(), answered.TransactionID.GetOctets());
+        Assert.Equal(saved.SenderNonce.GetOctets(), answered.RecipNonce.GetOctets()); // the same request, re-protected
+    }
+
+    [Fact]
     public async Task ReqoutOnlySavesTheFirstRequestAndSendsNothing()
     {
         using var dir = new TempDir();

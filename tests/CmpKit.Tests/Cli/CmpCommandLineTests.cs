@@ -148,7 +148,7 @@ public class CmpCommandLineTests
     }
 
     [Theory]
-    [InlineData("-reqin_new_tid", null)]
+    [InlineData("-rsp_crl", "x.crl")]
     [InlineData("-centralkeygen", null)]
     [InlineData("-engine", "x")]
     [InlineData("-crl_check", null)]
