@@ -15,6 +15,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using static CmpKit.Tests.Cli.CliRun;
 
 namespace CmpKit.Tests.Transport;
@@ -85,6 +86,7 @@ public sealed class HttpsAndProxyTests
         public static async Task<Host> StartAsync(TlsPki? tls, bool requireClientCertificate, CancellationToken ct)
         {
             var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
             Host? host = null;
             builder.WebHost.UseKestrelHttpsConfiguration();
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
