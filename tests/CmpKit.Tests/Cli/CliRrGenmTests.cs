@@ -149,6 +149,37 @@ public class CliRrGenmTests
     }
 
     [Fact]
+    public async Task GenmCertReqTemplateWithoutTemplateDeletesStaleFiles()
+    {
+        using var dir = new TempDir();
+        var template = dir.Write("template.der", "stale");
+        var keySpec = dir.Write("keyspec.der", "stale");
+        // CmpKit's mock echoes this ITAV without a value: "no certificate request template available".
+        var r = await RunAsync(["-use_mock_srv", .. Pbm, "-cmd", "genm", "-infotype", "certReqTemplate", "-template", template, "-keyspec", keySpec]);
+
+        AssertSuccess(r);
+        Assert.Contains("no certificate request template available", r.Err, StringComparison.Ordinal);
+        Assert.False(File.Exists(template));
+        Assert.False(File.Exists(keySpec));
+    }
+
+    [Fact]
+    public async Task GenmCrlStatusListReadsOldCrlAndChecksTheAnswer()
+    {
+        using var dir = new TempDir();
+        var pki = new TestPkiFiles(dir);
+        var builder = new System.Security.Cryptography.X509Certificates.CertificateRevocationListBuilder();
+        var crl = builder.Build(pki.Root.WithKey(), 1, DateTimeOffset.UtcNow.AddDays(1), System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var oldCrl = dir.Write("old.crl", System.Security.Cryptography.PemEncoding.WriteString("X509 CRL", crl));
+
+        // The mock echoes crlStatusList instead of answering crls: the client must refuse it (C36).
+        var r = await RunAsync(["-use_mock_srv", .. Pbm, "-cmd", "genm", "-infotype", "crlStatusList", "-oldcrl", oldCrl, "-crlout", dir.File("new.crl")]);
+        Assert.Contains("UnexpectedInfoType", AssertOneError(r), StringComparison.Ordinal);
+        Assert.Contains("-oldcrl", AssertOneError(await RunAsync(["-use_mock_srv", .. Pbm, "-cmd", "genm", "-infotype", "crlStatusList",
+            "-oldcrl", pki.RootPem, "-crlout", dir.File("new.crl")])));
+    }
+
+    [Fact]
     public async Task GenInfoAndProfileGoIntoTheRequestHeader()
     {
         using var dir = new TempDir();
