@@ -15,7 +15,7 @@ namespace CmpKit.Cli.Commands;
 /// request template, runs the transaction (over HTTP or against the embedded mock CA), and writes
 /// the files OpenSSL writes (-certout, -chainout, -extracertsout, -cacertsout).
 /// </summary>
-internal sealed class ClientCommand
+internal sealed partial class ClientCommand
 {
     private readonly ArgumentReader _r;
     private readonly TextWriter _err;
@@ -36,27 +36,28 @@ internal sealed class ClientCommand
 
     public async Task<int> RunAsync(CancellationToken ct)
     {
-        var cmd = _r.String("cmd") ?? throw new CliException("no CMP command given: use -cmd ir, cr, kur, p10cr (rr and genm are not supported yet)");
-        var kind = cmd switch
+        var cmd = _r.String("cmd") ?? throw new CliException("no CMP command given: use -cmd ir, cr, kur, p10cr, rr or genm");
+        CertificateRequestKind? kind = cmd switch
         {
             "ir" => CertificateRequestKind.Initial,
             "cr" => CertificateRequestKind.Additional,
             "kur" => CertificateRequestKind.KeyUpdate,
             "p10cr" => CertificateRequestKind.Pkcs10,
-            "rr" or "genm" => throw new CliException($"-cmd {cmd} is not supported yet"),
+            "rr" or "genm" => null,
             _ => throw new CliException($"-cmd: unknown CMP command '{cmd}' (ir, cr, kur, p10cr, rr, genm)"),
         };
         bool useMock = _r.Flag("use_mock_srv");
-        if (!useMock && !_r.IsSet("server"))
+        bool reqoutOnly = _r.IsSet("reqout_only");
+        if (!useMock && !_r.IsSet("server") && !_r.IsSet("rspin") && !reqoutOnly)
         {
-            throw new CliException("missing -server or -use_mock_srv option");
+            throw new CliException("missing -server or -use_mock_srv or -rspin option");
         }
         if (useMock && _r.IsSet("server"))
         {
             throw new CliException("cannot use both -server and -use_mock_srv");
         }
 
-        if (_r.String("certout") is null)
+        if (kind is not null && _r.String("certout") is null && !reqoutOnly)
         {
             // As openssl cmp: refuse before asking a CA for a certificate that nobody saves.
             throw new CliException("-certout not given, nowhere to save the newly enrolled certificate");
@@ -70,28 +71,72 @@ internal sealed class ClientCommand
                 mock.Server.CertificateAuthority?.Certificate.Subject ?? "?");
         }
 
-        var (newKey, generatedKey) = LoadOrGenerateNewKey(kind);
         var options = BuildOptions(kind, mock);
-        var template = BuildTemplate(kind, options, newKey);
+        Func<CmpClient, CancellationToken, Task> transaction;
+        Action onNothingDone = () => { };
+        if (kind is { } k)
+        {
+            (transaction, onNothingDone) = PrepareEnrollment(k, options);
+        }
+        else
+        {
+            transaction = cmd == "rr" ? PrepareRevocation() : PrepareGeneralMessage(options);
+        }
         foreach (var w in _warnings)
         {
             _err.WriteLine("cmpkit: warning: " + w);
         }
 
-        using var http = useMock ? null : CreateHttpClient();
-        ICmpTransport transport = mock is not null
-            ? new InProcessCmpTransport(mock.Server.HandleAsync)
-            : new HttpCmpTransport(http!, ServerUri())
+        var serverUri = useMock || !_r.IsSet("server") ? null : ServerUri();
+        using var http = serverUri is null ? null : CreateHttpClient(serverUri);
+        CmpClient? client = null;
+        var transport = CreateTransport(mock, http, serverUri, request => client!.RenewTransactionId(request));
+        X509Certificate2? serverCert = null;
+        client = new CmpClient(transport, options with { ServerCertificateValidated = c => serverCert = c }, _logger);
+
+        // -repeat: the same transaction again, as openssl cmp does; the first failure ends the run.
+        // Message file lists are not restarted: each run takes the next files.
+        int repeat = _r.Int("repeat") ?? 1;
+        for (int i = 1; i <= repeat; i++)
+        {
+            if (repeat > 1)
             {
-                KeepAlive = (_r.Int("keep_alive") ?? 1) switch
+                _logger.LogInformation("-repeat: transaction {Run} of {Count}", i, repeat);
+            }
+            serverCert = null;
+            try
+            {
+                await transaction(client, ct).ConfigureAwait(false);
+            }
+            catch (RequestSavedSignal saved)
+            {
+                // -reqout_only: the first request is saved and nothing is sent; that is success. A generated
+                // key is kept: the saved request certifies it (e.g. to be sent later with -reqin).
+                _logger.LogInformation("saved the first request to {Path} and stopped without sending it (-reqout_only)", saved.Path);
+                return 0;
+            }
+            catch (CmpException e)
+            {
+                if (i == 1)
                 {
-                    0 => CmpKeepAlive.Never,
-                    1 => CmpKeepAlive.IfPossible,
-                    2 => CmpKeepAlive.Required,
-                    _ => throw new CliException("-keep_alive: must be 0, 1 or 2"),
-                },
-            };
-        var client = new CmpClient(transport, options, _logger);
+                    onNothingDone();
+                }
+                throw new CliException(Describe(e), e);
+            }
+            SaveServerCertificate(serverCert);
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// ir/cr/kur/p10cr: the key, the template and the generated key file are prepared before anything is
+    /// sent; the returned function runs one transaction and writes -certout, -chainout, -extracertsout,
+    /// -cacertsout. The second function undoes the key file when nothing was enrolled.
+    /// </summary>
+    private (Func<CmpClient, CancellationToken, Task> Run, Action NothingDone) PrepareEnrollment(CertificateRequestKind kind, CmpClientOptions options)
+    {
+        var (newKey, generatedKey) = LoadOrGenerateNewKey(kind);
+        var template = BuildTemplate(kind, options, newKey);
 
         // -certform names the format of the files written (PEM or DER, as in openssl cmp): check it
         // before enrolling, not when the new certificate is about to be saved.
@@ -102,36 +147,114 @@ internal sealed class ClientCommand
 
         // The generated key is saved before the request goes out: if it cannot be saved, nothing is
         // enrolled; saving it afterwards would lose the key of a certificate the CA already issued
-        // and the client already confirmed. On failure the key file is removed again.
+        // and the client already confirmed. If nothing is enrolled, the key file is removed again.
         var keyOut = generatedKey ? _r.String("newkeyout")! : null;
         if (keyOut is not null)
         {
             WriteKey(keyOut, newKey!);
         }
-        EnrollmentResult result;
-        bool enrolled = false;
-        try
+        async Task Run(CmpClient client, CancellationToken ct)
         {
-            result = await client.RequestCertificateAsync(kind, template, ct).ConfigureAwait(false);
-            enrolled = true;
+            var result = await client.RequestCertificateAsync(kind, template, ct).ConfigureAwait(false);
+            WriteCertificates("certout", [result.Certificate], "newly enrolled certificate");
+            WriteCertificates("chainout", result.Chain, "chain of the newly enrolled certificate");
+            WriteCertificates("extracertsout", result.ExtraCertificates, "extra certificates received");
+            WriteCertificates("cacertsout", result.CaPubs, "CA certificates received");
         }
-        catch (CmpException e)
+        return (Run, () =>
         {
-            throw new CliException(Describe(e), e);
-        }
-        finally
-        {
-            if (keyOut is not null && !enrolled)
+            if (keyOut is not null)
             {
                 TryDelete(keyOut);
             }
-        }
+        });
+    }
 
-        WriteCertificates("certout", [result.Certificate], "newly enrolled certificate");
-        WriteCertificates("chainout", result.Chain, "chain of the newly enrolled certificate");
-        WriteCertificates("extracertsout", result.ExtraCertificates, "extra certificates received");
-        WriteCertificates("cacertsout", result.CaPubs, "CA certificates received");
-        return 0;
+    /// <summary>
+    /// The transport: the embedded mock CA or HTTP to -server (none with only -rspin), wrapped for message
+    /// files (-reqout, -rspout, -reqin, -rspin) or replaced by -reqout_only.
+    /// </summary>
+    private ICmpTransport CreateTransport(MockServerSetup.Result? mock, HttpClient? http, Uri? serverUri, Func<ReadOnlyMemory<byte>, byte[]> renewTransactionId)
+    {
+        if (_r.String("reqout_only") is { } only)
+        {
+            return new RequestOutOnlyTransport(only);
+        }
+        ICmpTransport? inner = mock is not null
+            ? new InProcessCmpTransport(mock.Server.HandleAsync)
+            : http is not null
+                ? new HttpCmpTransport(http, serverUri!)
+                {
+                    KeepAlive = (_r.Int("keep_alive") ?? 1) switch
+                    {
+                        0 => CmpKeepAlive.Never,
+                        1 => CmpKeepAlive.IfPossible,
+                        2 => CmpKeepAlive.Required,
+                        _ => throw new CliException("-keep_alive: must be 0, 1 or 2"),
+                    },
+                }
+                : null;
+        var files = new CmpMessageFiles
+        {
+            RequestsOut = FileList("reqout"),
+            ResponsesOut = FileList("rspout"),
+            RequestsIn = FileList("reqin"),
+            ResponsesIn = FileList("rspin"),
+            // -reqin_new_tid: a fresh transactionID (and new protection) for each request read from a file
+            RewriteRequestIn = _r.Flag("reqin_new_tid") ? renewTransactionId : null,
+        };
+        if (_r.Flag("reqin_new_tid") && files.RequestsIn.Count == 0)
+        {
+            _err.WriteLine("cmpkit: warning: -reqin_new_tid is ignored without -reqin");
+        }
+        if (files.IsEmpty)
+        {
+            return inner!;
+        }
+        return new MessageFileTransport(inner, files);
+    }
+
+    /// <summary>OpenSSL's file name lists: separated by commas and/or whitespace.</summary>
+    private List<string> FileList(string option) =>
+        _r.String(option) is { } list ? [.. list.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries)] : [];
+
+    /// <summary>-srvcertout: the validated server certificate, or the file deleted when there was none (MAC protection).</summary>
+    private void SaveServerCertificate(X509Certificate2? certificate)
+    {
+        if (_r.String("srvcertout") is not { } path)
+        {
+            return;
+        }
+        if (certificate is null)
+        {
+            TryDelete(path);
+            _logger.LogInformation("no server certificate was validated (not signature-protected); -srvcertout file {Path} removed", path);
+            return;
+        }
+        WriteCertificates("srvcertout", [certificate], "validated server certificate");
+    }
+
+    /// <summary>-reqout_only: saves the first request and stops the transaction before anything is sent.</summary>
+    private sealed class RequestOutOnlyTransport(string path) : ICmpTransport
+    {
+        public async Task<byte[]> ExchangeAsync(ReadOnlyMemory<byte> request, CmpExchangeInfo info, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await File.WriteAllBytesAsync(path, request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"-reqout_only: cannot save the request to '{path}': {e.Message}", e);
+            }
+            throw new RequestSavedSignal(path);
+        }
+    }
+
+    /// <summary>Not an error: -reqout_only has saved the request.</summary>
+    private sealed class RequestSavedSignal(string path) : Exception("request saved (-reqout_only)")
+    {
+        public string Path { get; } = path;
     }
 
     private static string Describe(CmpException e)
@@ -186,7 +309,7 @@ internal sealed class ClientCommand
         }
     }
 
-    private CmpClientOptions BuildOptions(CertificateRequestKind kind, MockServerSetup.Result? mock)
+    private CmpClientOptions BuildOptions(CertificateRequestKind? kind, MockServerSetup.Result? mock)
     {
         // Client credentials (-cert/-key for signatures, -ref/-secret for PBM).
         CmpSignatureCredentials? signature = null;
@@ -269,6 +392,8 @@ internal sealed class ClientCommand
             OutTrusted = outTrusted,
             MessageTimeout = _r.Seconds("msg_timeout", TimeSpan.FromSeconds(120)),
             TotalTimeout = _r.Seconds("total_timeout", null),
+            GeneralInfo = ParseGeneralInfo(_r.String("geninfo")),
+            CertificateProfile = _r.String("profile"),
         };
     }
 
@@ -456,11 +581,14 @@ internal sealed class ClientCommand
     {
         var server = _r.String("server")!;
         var text = server;
-        if (text.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || _r.Flag("tls_used"))
+        // https:// or -tls_used selects TLS, as in openssl cmp.
+        bool tls = _r.Flag("tls_used");
+        if (text.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
-            throw new CliException("TLS (https:// or -tls_used) is not supported yet");
+            tls = true;
+            text = text[8..];
         }
-        if (text.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        else if (text.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
         {
             text = text[7..];
         }
@@ -473,18 +601,86 @@ internal sealed class ClientCommand
         }
         if (!Uri.TryCreate("http://" + text, UriKind.Absolute, out var hostUri) || hostUri.Host.Length == 0)
         {
-            throw new CliException($"-server: cannot understand '{server}'; expected [http://]host[:port][/path]");
+            throw new CliException($"-server: cannot understand '{server}'; expected [http[s]://]host[:port][/path]");
         }
         var path = _r.String("path") ?? pathFromServer ?? "";
-        var builder = new UriBuilder("http", hostUri.Host, hostUri.IsDefaultPort ? 80 : hostUri.Port, "/" + path.TrimStart('/'));
+        bool explicitPort = text.LastIndexOf(':') > text.LastIndexOf(']');
+        var builder = new UriBuilder(tls ? "https" : "http", hostUri.Host, explicitPort ? hostUri.Port : tls ? 443 : 80, "/" + path.TrimStart('/'));
         return builder.Uri;
     }
 
-    private static HttpClient CreateHttpClient() =>
-        new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(30) })
+    /// <summary>
+    /// The HTTP client: TLS per -tls_* (as openssl cmp: without -tls_trusted the server is not
+    /// authenticated, with a warning), proxy per -proxy/-no_proxy or the environment.
+    /// </summary>
+    private HttpClient CreateHttpClient(Uri server)
+    {
+        CmpTlsOptions? tls = null;
+        bool tlsOptionGiven = new[] { "tls_cert", "tls_key", "tls_keypass", "tls_extra", "tls_trusted", "tls_host" }.Any(_r.IsSet);
+        if (server.Scheme == Uri.UriSchemeHttps)
+        {
+            var trusted = _r.Certs("tls_trusted", "trusted certificates for the TLS server");
+            if (trusted.Count == 0)
+            {
+                _err.WriteLine("cmpkit: warning: TLS is used without -tls_trusted; the TLS server will not be authenticated");
+            }
+            X509Certificate2? clientCert = null;
+            var chain = new X509Certificate2Collection();
+            if (_r.IsSet("tls_cert"))
+            {
+                var certs = _r.CertsOfFile("tls_cert", "TLS client certificate", "tls_keypass");
+                if (certs.Count == 0)
+                {
+                    throw new CliException($"-tls_cert: no certificate in '{_r.String("tls_cert")}'");
+                }
+                var key = _r.PrivateKey("tls_key", "tls_keypass", "TLS client private key")
+                    ?? throw new CliException("missing -tls_key for the -tls_cert given");
+                if (!CmpClient.PublicKeyMatches(certs[0], key))
+                {
+                    throw new CliException("-tls_key does not belong to the -tls_cert certificate");
+                }
+                clientCert = key switch
+                {
+                    System.Security.Cryptography.RSA rsa => certs[0].CopyWithPrivateKey(rsa),
+                    System.Security.Cryptography.ECDsa ec => certs[0].CopyWithPrivateKey(ec),
+                    _ => throw new CliException("-tls_key: only RSA and EC keys are supported for TLS"),
+                };
+                // An ephemeral key cannot be used by the TLS stack on every platform: round-trip through PKCS#12.
+                clientCert = X509CertificateLoader.LoadPkcs12(clientCert.Export(X509ContentType.Pkcs12), null);
+                foreach (var c in certs.Cast<X509Certificate2>().Skip(1))
+                {
+                    chain.Add(c);
+                }
+            }
+            else if (_r.IsSet("tls_key"))
+            {
+                throw new CliException("-tls_key given without -tls_cert");
+            }
+            chain.AddRange(_r.Certs("tls_extra", "extra certificates for TLS"));
+            tls = new CmpTlsOptions
+            {
+                TrustAnchors = trusted,
+                UntrustedCertificates = _r.Certs("untrusted", "untrusted certificates"),
+                HostName = _r.String("tls_host"),
+                AcceptAnyServerCertificate = trusted.Count == 0,
+                ClientCertificate = clientCert,
+                ClientCertificateChain = chain,
+            };
+        }
+        else if (tlsOptionGiven)
+        {
+            _err.WriteLine("cmpkit: warning: TLS options are ignored since TLS is not used (give https:// or -tls_used)");
+        }
+        var proxy = CmpProxyOptions.FromOpenSslConventions(server, _r.String("proxy"), _r.String("no_proxy"));
+        if (proxy.Proxy is { } p)
+        {
+            _logger.LogInformation("using the proxy {Proxy} for {Server}", p.GetLeftPart(UriPartial.Authority), server.GetLeftPart(UriPartial.Authority));
+        }
+        return new HttpClient(CmpHttpClientFactory.CreateHandler(tls, proxy), disposeHandler: true)
         {
             Timeout = Timeout.InfiniteTimeSpan, // the client enforces -msg_timeout and -total_timeout
         };
+    }
 
     private void WriteCertificates(string option, X509Certificate2Collection certs, string what)
     {

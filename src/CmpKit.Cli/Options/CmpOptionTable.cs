@@ -38,11 +38,11 @@ internal static class CmpOptionTable
 
         g = G.GenericMessage;
         Add("cmd", K.Text, "Request to send: ir, cr, kur, p10cr, rr or genm");
-        Add("infotype", K.Text, "InfoType name asked for in a genm request, e.g. caCerts, rootCaCert", S.NotYet);
-        Add("profile", K.Text, "Certificate profile name put into the request header's generalInfo", S.NotYet);
-        Add("geninfo", K.Text, "generalInfo entries for the request header: <OID>:int:<n> or <OID>:str:<s>, comma-separated", S.NotYet);
-        Add("template", K.OutputFile, "Where to store a certTemplate received in a certReqTemplate genp", S.NotYet);
-        Add("keyspec", K.OutputFile, "Where to store the key specification received in a certReqTemplate genp", S.NotYet);
+        Add("infotype", K.Text, "InfoType name asked for in a genm request, e.g. caCerts, rootCaCert");
+        Add("profile", K.Text, "Certificate profile name put into the request header's generalInfo");
+        Add("geninfo", K.Text, "generalInfo entries for the request header: <OID>:int:<n> or <OID>:str:<s>, comma-separated");
+        Add("template", K.OutputFile, "Where to store a certTemplate received in a certReqTemplate genp");
+        Add("keyspec", K.OutputFile, "Where to store the key specification received in a certReqTemplate genp");
 
         g = G.CertificateEnrollment;
         Add("newkey", K.InputFile, "Key (private, or public for central/RA use) of the certificate requested; default: CSR or client key");
@@ -68,13 +68,13 @@ internal static class CmpOptionTable
         g = G.EnrollmentAndRevocation;
         Add("oldcert", K.InputFile, "Certificate to update (kur) or revoke (rr); default -cert; reference for subject and SANs");
         Add("issuer", K.DistinguishedName, "Issuer DN for the certificate template; also recipient fallback");
-        Add("serial", K.Text, "Serial number of the certificate to revoke (rr without -oldcert)", S.NotYet);
-        Add("revreason", K.Int, "CRL reason code for rr: 0..6, 8..10, or -1 for none (default)", S.NotYet);
+        Add("serial", K.Text, "Serial number of the certificate to revoke (rr without -oldcert)");
+        Add("revreason", K.Int, "CRL reason code for rr: 0..6, 8..10, or -1 for none (default)");
         t[^1] = t[^1] with { Min = -1, Max = 10, Excluded = [7] };
 
         g = G.MessageTransfer;
         Add("server", K.Address, "CMP server as [http[s]://]host[:port][/path]; port 80 or 443 by default");
-        Add("proxy", K.Address, "HTTP(S) proxy as [http[s]://]host[:port]; any path is ignored", S.NotYet);
+        Add("proxy", K.Address, "HTTP(S) proxy as [http[s]://]host[:port]; any path is ignored");
         Add("no_proxy", K.Text, "Servers not to reach via the proxy; default from $no_proxy or $NO_PROXY");
         Add("recipient", K.DistinguishedName, "DN of the CA addressed; default from -srvcert, -issuer, -oldcert or -cert");
         Add("path", K.Text, "HTTP path on the server (CMP alias); default from -server, else /");
@@ -92,16 +92,16 @@ internal static class CmpOptionTable
         Add("nonmatched_error_nonces", K.Flag, "Accept error messages with missing or wrong transactionID/recipNonce", S.NotYet);
         Add("ta_in_ip_extracerts", K.Flag, "Use self-issued certificates from ip extraCerts as trust anchors (3GPP TS 33.310)", S.NotYet);
         Add("no_cache_extracerts", K.Flag, "Do not keep certificates received in extraCerts for later use");
-        Add("srvcertout", K.OutputFile, "Where to store the validated server certificate", S.NotYet);
+        Add("srvcertout", K.OutputFile, "Where to store the validated server certificate");
         Add("extracertsout", K.OutputFile, "Where to store certificates received in extraCerts");
         Add("cacertsout", K.OutputFile, "Where to store CA certificates received in caPubs (or a caCerts genp)");
-        Add("oldwithold", K.InputFile, "Current root CA certificate for a rootCaCert genm", S.NotYet);
-        Add("newwithnew", K.OutputFile, "Where to store the new root CA certificate from a rootCaKeyUpdate genp", S.NotYet);
-        Add("newwithold", K.OutputFile, "Where to store the newWithOld link certificate from a rootCaKeyUpdate genp", S.NotYet);
-        Add("oldwithnew", K.OutputFile, "Where to store the oldWithNew link certificate from a rootCaKeyUpdate genp", S.NotYet);
-        Add("crlcert", K.InputFile, "Certificate whose CRL distribution point a crlStatusList genm asks about", S.NotYet);
-        Add("oldcrl", K.InputFile, "CRL to ask an update of in a crlStatusList genm", S.NotYet);
-        Add("crlout", K.OutputFile, "Where to store a CRL received in a crls genp", S.NotYet);
+        Add("oldwithold", K.InputFile, "Current root CA certificate for a rootCaCert genm");
+        Add("newwithnew", K.OutputFile, "Where to store the new root CA certificate from a rootCaKeyUpdate genp");
+        Add("newwithold", K.OutputFile, "Where to store the newWithOld link certificate from a rootCaKeyUpdate genp");
+        Add("oldwithnew", K.OutputFile, "Where to store the oldWithNew link certificate from a rootCaKeyUpdate genp");
+        Add("crlcert", K.InputFile, "Certificate whose CRL distribution point a crlStatusList genm asks about");
+        Add("oldcrl", K.InputFile, "CRL to ask an update of in a crlStatusList genm");
+        Add("crlout", K.OutputFile, "Where to store a CRL received in a crls genp");
 
         g = G.ClientAuthentication;
         Add("ref", K.Text, "senderKID to use with PBM protection when no -cert is given");
@@ -117,7 +117,7 @@ internal static class CmpOptionTable
 
         g = G.CredentialsFormat;
         Add("certform", K.Text, "Format for writing certificates: PEM (default) or DER");
-        Add("crlform", K.Text, "Format for writing CRLs: PEM or DER (default)", S.NotYet);
+        Add("crlform", K.Text, "Format for writing CRLs: PEM or DER (default)");
         Add("keyform", K.Text, "Format hint for key input: PEM, DER or P12 (content is auto-detected)");
         Add("otherpass", K.Passphrase, "Pass phrase source for certificate files of others (PKCS#12)");
         Add("engine", K.Text, "Crypto engine (OpenSSL 3.x only)", S.NotYet);
@@ -133,23 +133,23 @@ internal static class CmpOptionTable
         Add("writerand", K.OutputFile, "File to write random data to on exit", S.NotYet);
 
         g = G.TlsConnection;
-        Add("tls_used", K.Flag, "Use HTTPS even when no other TLS option is given", S.OnlyWhenOff);
-        Add("tls_cert", K.InputFile, "Client's TLS certificate (and chain)", S.NotYet);
-        Add("tls_key", K.InputFile, "Private key for -tls_cert", S.NotYet);
-        Add("tls_keypass", K.Passphrase, "Pass phrase source for -tls_key and -tls_cert", S.NotYet);
-        Add("tls_extra", K.InputFile, "Extra certificates to present to the TLS server", S.NotYet);
-        Add("tls_trusted", K.InputFile, "Trust anchors for the TLS server certificate (implies host name check)", S.NotYet);
-        Add("tls_host", K.Text, "Host name or address to check in the TLS server certificate instead of -server's", S.NotYet);
+        Add("tls_used", K.Flag, "Use HTTPS even when no other TLS option is given");
+        Add("tls_cert", K.InputFile, "Client's TLS certificate (and chain)");
+        Add("tls_key", K.InputFile, "Private key for -tls_cert");
+        Add("tls_keypass", K.Passphrase, "Pass phrase source for -tls_key and -tls_cert");
+        Add("tls_extra", K.InputFile, "Extra certificates to present to the TLS server");
+        Add("tls_trusted", K.InputFile, "Trust anchors for the TLS server certificate (implies host name check)");
+        Add("tls_host", K.Text, "Host name or address to check in the TLS server certificate instead of -server's");
 
         g = G.ClientSideDebugging;
         Add("batch", K.Flag, "Never prompt interactively (e.g. for pass phrases)");
-        Add("repeat", K.PositiveInt, "Run the transaction this many times; default 1", S.NotYet);
-        Add("reqin", K.InputFile, "Send requests read from these files instead of building them", S.NotYet);
-        Add("reqin_new_tid", K.Flag, "Give requests read by -reqin a fresh transactionID", S.NotYet);
-        Add("reqout", K.OutputFile, "Save the requests sent to these files", S.NotYet);
-        Add("reqout_only", K.OutputFile, "Save the first request to this file and stop without sending it", S.NotYet);
-        Add("rspin", K.InputFile, "Use responses read from these files instead of asking a server", S.NotYet);
-        Add("rspout", K.OutputFile, "Save the responses received to these files", S.NotYet);
+        Add("repeat", K.PositiveInt, "Run the transaction this many times; default 1");
+        Add("reqin", K.InputFile, "Send requests read from these files instead of building them");
+        Add("reqin_new_tid", K.Flag, "Give requests read by -reqin a fresh transactionID");
+        Add("reqout", K.OutputFile, "Save the requests sent to these files");
+        Add("reqout_only", K.OutputFile, "Save the first request to this file and stop without sending it");
+        Add("rspin", K.InputFile, "Use responses read from these files instead of asking a server");
+        Add("rspout", K.OutputFile, "Save the responses received to these files");
         Add("use_mock_srv", K.Flag, "Talk to the built-in mock server in-process instead of over HTTP");
 
         g = G.MockServer;

@@ -33,6 +33,8 @@ public sealed partial class CmpClient
         public bool Started { get; set; }
         /// <summary>Whether polling has started (a second waiting status is then C33).</summary>
         public bool Polled { get; set; }
+        /// <summary>The name of the response the first request asks for (ip, cp, kup, rp, genp), for log lines while polling.</summary>
+        public string ExpectedResponse { get; set; } = "response";
         /// <summary>The certReqId pollReqs ask for.</summary>
         public long PollCertReqId { get; set; } = -1;
 
@@ -72,7 +74,8 @@ public sealed partial class CmpClient
         {
             while (await StepAsync(op, ct).ConfigureAwait(false) is TimeSpan wait)
             {
-                _logger.LogInformation("CMP server says waiting; polling again in {Seconds} s", (int)Math.Ceiling(wait.TotalSeconds));
+                _logger.LogInformation("CMP server says waiting: polling for the {Response} again in {Seconds} s{Left}",
+                    op.ExpectedResponse, (int)Math.Ceiling(wait.TotalSeconds), TimeLeft(op));
                 if (wait > TimeSpan.Zero)
                 {
                     await Task.Delay(wait, _time, ct).ConfigureAwait(false);
@@ -88,6 +91,10 @@ public sealed partial class CmpClient
         }
     }
 
+    private string TimeLeft(Operation op) => op.Tx.Deadline is DateTimeOffset deadline
+        ? $" ({Math.Max(0, (int)Math.Ceiling((deadline - _time.GetUtcNow()).TotalSeconds))} s left of the total timeout)"
+        : "";
+
     /// <summary>
     /// One step of a transaction, never sleeping: the first request (or one pollReq when polling), then
     /// the final response's handling. Returns null when done, else how long to wait before the next
@@ -101,7 +108,9 @@ public sealed partial class CmpClient
         {
             // 1.-4. build, protect, send, validate (C1-C20)
             op.Started = true;
-            response = await tx.ExchangeAsync(op.BuildRequest(), op.Parties, op.FirstExpectsMore, ct, generalInfo: op.FirstGeneralInfo).ConfigureAwait(false);
+            var first = op.BuildRequest();
+            op.ExpectedResponse = Transaction.ResponseName(first.Type);
+            response = await tx.ExchangeAsync(first, op.Parties, op.FirstExpectsMore, ct, generalInfo: op.FirstGeneralInfo).ConfigureAwait(false);
         }
         else
         {
@@ -228,9 +237,18 @@ public sealed partial class CmpClient
             using var timeoutCts = timeout is TimeSpan t ? new CancellationTokenSource(t, _client._time) : new CancellationTokenSource();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutCts.Token);
             byte[] responseBytes;
+            bool answersOther = false;
             try
             {
-                responseBytes = await _client._transport.ExchangeAsync(bytes, new CmpExchangeInfo(expectMore), linked.Token).ConfigureAwait(false);
+                if (_client._transport is ICmpReplayTransport replay)
+                {
+                    // message files (-reqin, -rspin): the response may answer another request than this one
+                    (responseBytes, answersOther) = await replay.ExchangeMessagesAsync(bytes, new CmpExchangeInfo(expectMore), linked.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    responseBytes = await _client._transport.ExchangeAsync(bytes, new CmpExchangeInfo(expectMore), linked.Token).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
             {
@@ -241,7 +259,19 @@ public sealed partial class CmpClient
             }
             var response = PkiMessageCodec.Decode(responseBytes); // C1, C10
             _client._logger.LogDebug("CMP received {Type} ({Length} bytes)", BodyTypes.Name(response.Body.Type), responseBytes.Length);
+            if (answersOther)
+            {
+                // As OpenSSL's CLI for -rspin and -reqin: a replayed response cannot carry our fresh
+                // transactionID and nonce, so they are taken from it instead of checked (C11, C12 relaxed).
+                State.AdoptIdentifiers(response.Header.TransactionID?.GetOctets(), response.Header.RecipNonce?.GetOctets());
+                _client._logger.LogDebug("CMP response from a message file or to a request from a file: transactionID and recipNonce adopted, not checked");
+            }
+            var validatedBefore = State.ValidatedSender;
             ResponseValidator.Validate(response, State, _client._policy); // C5-C20
+            if (State.ValidatedSender is { } sender && !ReferenceEquals(sender, validatedBefore))
+            {
+                o.ServerCertificateValidated?.Invoke(sender);
+            }
             return response;
         }
 
@@ -269,7 +299,7 @@ public sealed partial class CmpClient
             return msg is TimeSpan mm && mm < left ? (mm, false) : (left, true);
         }
 
-        private static string ResponseName(int requestType) => requestType switch
+        public static string ResponseName(int requestType) => requestType switch
         {
             (int)BodyType.Ir => "ip",
             (int)BodyType.Cr or (int)BodyType.P10cr => "cp",

@@ -148,4 +148,11 @@ public sealed record CmpClientOptions
     /// the first message of ir, cr, kur, p10cr and genm transactions (OpenSSL 3.3's -profile).
     /// </summary>
     public string? CertificateProfile { get; init; }
+
+    /// <summary>
+    /// Called with the server certificate whenever a response's signature protection has been validated
+    /// with a certificate not validated before in the transaction (checks C16-C20; OpenSSL's
+    /// OSSL_CMP_CTX_get0_validatedSrvCert, the CLI's -srvcertout). Not called for MAC-protected responses.
+    /// </summary>
+    public Action<X509Certificate2>? ServerCertificateValidated { get; init; }
 }

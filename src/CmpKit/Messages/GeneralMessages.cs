@@ -12,7 +12,7 @@ namespace CmpKit.Messages;
 /// <summary>The infoType OIDs CmpKit knows (RFC 9810, section 5.3.19; RFC 9483, section 4.3).</summary>
 internal static class InfoTypes
 {
-    public const string SignKeyPairTypes = "1.3.6.1.5.5.7.4.3";
+    public const string SignKeyPairTypes = "1.3.6.1.5.5.7.4.2";
     public const string SupportedLanguageTags = "1.3.6.1.5.5.7.4.16";
     public const string CaCerts = "1.3.6.1.5.5.7.4.17";
     public const string RootCaKeyUpdate = "1.3.6.1.5.5.7.4.18";

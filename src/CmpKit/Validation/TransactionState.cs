@@ -12,7 +12,7 @@ internal sealed class TransactionState
     }
 
     /// <summary>Constant for the whole transaction (RFC 9810, section 5.1.1).</summary>
-    public byte[] TransactionId { get; }
+    public byte[] TransactionId { get; private set; }
 
     /// <summary>The senderNonce of the request last sent: the next response's recipNonce must equal it (C12).</summary>
     public byte[]? LastSenderNonce { get; set; }
@@ -31,6 +31,20 @@ internal sealed class TransactionState
 
     /// <summary>Whether the last response was MAC-protected (C13).</summary>
     public bool LastResponseMacProtected { get; set; }
+
+    /// <summary>
+    /// For a response that answers another request than the one built (message files, OpenSSL's -rspin
+    /// and -reqin): its transactionID and recipNonce become the expected ones, so C11 and C12 pass.
+    /// </summary>
+    public void AdoptIdentifiers(byte[]? transactionId, byte[]? recipNonce)
+    {
+        if (transactionId is not null)
+        {
+            TransactionId = transactionId;
+        }
+        LastSenderNonce = recipNonce;
+        PollingStartNonce = null;
+    }
 
     /// <summary>A fresh senderNonce for the next request; remembered for C12.</summary>
     public byte[] NextSenderNonce()

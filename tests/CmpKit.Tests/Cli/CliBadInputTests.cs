@@ -51,13 +51,18 @@ public class CliBadInputTests
         Assert.Contains("xyz", await FailsAsync([.. Base(dir, "-cmd"), "-cmd", "xyz"]));
     }
 
-    [Theory]
-    [InlineData("rr")]
-    [InlineData("genm")]
-    public async Task CmdNotSupportedYet(string cmd)
+    [Fact]
+    public async Task RrWithoutTheCertificateToRevoke()
     {
         using var dir = new TempDir();
-        Assert.Contains("not supported yet", await FailsAsync([.. Base(dir, "-cmd"), "-cmd", cmd]));
+        Assert.Contains("missing -oldcert", await FailsAsync([.. Base(dir, "-cmd"), "-cmd", "rr"]));
+    }
+
+    [Fact]
+    public async Task GenmWithUnknownInfoType()
+    {
+        using var dir = new TempDir();
+        Assert.Contains("unknown OID name 'noSuchType'", await FailsAsync([.. Base(dir, "-cmd"), "-cmd", "genm", "-infotype", "noSuchType"]));
     }
 
     [Fact]

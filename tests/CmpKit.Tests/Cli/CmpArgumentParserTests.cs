@@ -200,13 +200,12 @@ public class CmpArgumentParserTests
     }
 
     [Fact]
-    public void UnsupportedOptionInConfigIsErrorForTlsUsedOnly()
+    public void TlsUsedFromConfig()
     {
         using var dir = new TempDir();
 
         Assert.False(Parse("-config", dir.Write("a.cnf", "tls_used = 0\n")).GetFlag("tls_used"));
         Assert.False(Parse("-config", dir.Write("b.cnf", "tls_used =\n")).GetFlag("tls_used"));
-        Assert.Equal($"option -tls_used is not supported yet (set in config file '{dir.File("c.cnf")}' section [default])",
-            Error("-config", dir.Write("c.cnf", "tls_used = 1\n")));
+        Assert.True(Parse("-config", dir.Write("c.cnf", "tls_used = 1\n")).GetFlag("tls_used"));
     }
 }

@@ -36,10 +36,10 @@ public class CmpCommandLineFrontEndTests
     [Fact]
     public void NotSupportedYet()
     {
-        var r = Run("-cmd", "genm", "-infotype", "caCerts");
+        var r = Run("-cmd", "genm", "-engine", "x");
 
         Assert.Equal(1, r.Exit);
-        Assert.Equal("cmpkit: option -infotype is not supported yet" + Environment.NewLine, r.Err);
+        Assert.Equal("cmpkit: option -engine is not supported yet" + Environment.NewLine, r.Err);
     }
 
     [Fact]
