@@ -21,6 +21,12 @@ internal static class MessageShape
     public static void Touch(PkiMessage message)
     {
         var h = message.Header;
+        // PKIProtection carries MAC or signature octets: a BIT STRING with unused bits is malformed (BouncyCastle
+        // throws IOException from GetOctets, which escaped the client's MAC check: found by fuzzing the client).
+        if (message.Protection is { PadBits: not 0 })
+        {
+            throw new ArgumentException("the protection BIT STRING is not octet-aligned");
+        }
         FreeText(h.FreeText);
         foreach (var itav in h.GetGeneralInfo() ?? [])
         {

@@ -1,4 +1,7 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using CmpKit.Client;
+using CmpKit.Transport;
 using CmpKit.Fuzzing;
 using CmpKit.Messages;
 using CmpKit.Tests.Support;
@@ -110,5 +113,63 @@ public class FuzzFindingTests
         var server = new ScriptedCmpServer { Mutate = d => { if (d.RequestType == BodyType.Ir) d.Body = ip; } };
         var e = await Assert.ThrowsAsync<CmpException>(() => ResponseCheckTests.Client(server).InitialEnrollAsync(ResponseCheckTests.Template(key), Ct));
         Assert.Equal(CmpFailureReason.MalformedResponse, e.Reason);
+    }
+
+    /// <summary>
+    /// F5 (fuzz/client, raw mode): a sender that is not a directoryName ([3] x400Address holding a Name
+    /// whose CN is a UTF8String with invalid UTF-8): C5's error message called GeneralName.ToString, which
+    /// threw DecoderFallbackException. Header: pvno 2, sender A3 11 30 0F 31 0D 30 0B 06 03 55 04 03
+    /// 0C 04 FA 00 00 FA, recipient NULL-DN; body pkiConf.
+    /// </summary>
+    public const string SenderWithInvalidUtf8 = "MCAwGgIBAqMRMA8xDTALBgNVBAMMBPoAAPqkAjAAswIFAA==";
+
+    [Fact]
+    public async Task Sender_with_invalid_utf8_fails_C5_with_its_own_reason()
+    {
+        var bytes = Convert.FromBase64String(SenderWithInvalidUtf8);
+        var client = new CmpClient(new InProcessCmpTransport((_, _) => Task.FromResult(bytes)), ResponseCheckTests.MacOptions(new ScriptedCmpServer()));
+        var e = await Assert.ThrowsAsync<CmpException>(() => client.InitialEnrollAsync(ResponseCheckTests.Template(), Ct));
+        Assert.Equal(CmpFailureReason.SenderNotDirectoryName, e.Reason);
+        Assert.Null(Record.Exception(() => FuzzTargets.ClientResponse([0x00, .. bytes])));
+    }
+
+    /// <summary>
+    /// F6 (fuzz/client): a MAC-protected response whose protection BIT STRING has unused bits: the MAC check
+    /// called GetOctets first, which threw IOException. Now decoding refuses it (MalformedResponse).
+    /// </summary>
+    [Fact]
+    public async Task Protection_bit_string_with_unused_bits_is_MalformedResponse()
+    {
+        var server = new ScriptedCmpServer
+        {
+            Mutate = d => d.AfterProtection = m => new PkiMessage(m.Header, m.Body, new DerBitString(m.Protection.GetOctets(), 5), m.GetExtraCerts()),
+        };
+        var e = await Assert.ThrowsAsync<CmpException>(() => ResponseCheckTests.Client(server).InitialEnrollAsync(ResponseCheckTests.Template(), Ct));
+        Assert.Equal(CmpFailureReason.MalformedResponse, e.Reason);
+    }
+
+    /// <summary>
+    /// F7 (fuzz/server: a signature-protected request whose extraCerts held a certificate with a corrupt
+    /// SubjectKeyIdentifier extension made the server fail internally with CryptographicException; the
+    /// client shares SenderCertificateValidator). A candidate with the sender's subject and a corrupt SKID
+    /// comes first in extraCerts: it is skipped and the real signer is found.
+    /// </summary>
+    [Fact]
+    public async Task Candidate_with_a_corrupt_subject_key_identifier_is_skipped()
+    {
+        var server = new ScriptedCmpServer(signResponses: true);
+        using var bogusKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var req = new CertificateRequest(server.Signer.Certificate.SubjectName, bogusKey, HashAlgorithmName.SHA256);
+        req.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509Extension("2.5.29.14", [0x04, 0x7F, 0x01], false)); // OCTET STRING claiming 127 bytes
+        using var bogus = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var realSkid = server.Signer.Certificate.Extensions.OfType<X509SubjectKeyIdentifierExtension>().Single().SubjectKeyIdentifierBytes.ToArray();
+        server.Mutate = d =>
+        {
+            d.Header = d.Header with { SenderKid = realSkid };
+            d.AfterProtection = m => new PkiMessage(m.Header, m.Body, m.Protection,
+                [Certificates.ToCmp(bogus), .. m.GetExtraCerts() ?? []]);
+        };
+        var result = await ResponseCheckTests.Client(server).InitialEnrollAsync(ResponseCheckTests.Template(), Ct);
+        Assert.NotNull(result.Certificate);
     }
 }
