@@ -172,4 +172,47 @@ public class FuzzFindingTests
         var result = await ResponseCheckTests.Client(server).InitialEnrollAsync(ResponseCheckTests.Template(), Ct);
         Assert.NotNull(result.Certificate);
     }
+
+    /// <summary>
+    /// F8 (fuzz/client, unprotected-errors mode): an unprotected ip whose CertResponse does not parse; the
+    /// check for "a single rejected response may be unprotected" threw ArgumentException. Now: MissingProtection.
+    /// </summary>
+    [Fact]
+    public async Task Unprotected_ip_with_a_malformed_CertResponse_is_MissingProtection()
+    {
+        var body = Asn1TaggedObject.GetInstance(Asn1Sequence.GetInstance(Convert.FromBase64String(IpWithOctetStringStatus))[1]);
+        var server = new ScriptedCmpServer
+        {
+            Mutate = d => { d.Body = new PkiBody(body.TagNo, body.GetExplicitBaseObject()); d.Protection = null; },
+        };
+        var options = ResponseCheckTests.MacOptions(server) with { UnprotectedErrors = true };
+        var e = await Assert.ThrowsAsync<CmpException>(() => ResponseCheckTests.Client(server, options).InitialEnrollAsync(ResponseCheckTests.Template(), Ct));
+        Assert.Equal(CmpFailureReason.MissingProtection, e.Reason);
+    }
+
+    /// <summary>
+    /// F9 (fuzz/client): the new certificate's signatureAlgorithm is RSASSA-PSS with NULL parameters; building
+    /// the certConf's certHash threw ArgumentException. Now: MalformedResponse.
+    /// </summary>
+    [Fact]
+    public async Task New_certificate_with_unreadable_signature_algorithm_is_MalformedResponse()
+    {
+        var server = new ScriptedCmpServer();
+        server.Mutate = d =>
+        {
+            if (d.RequestType != BodyType.Ir)
+            {
+                return;
+            }
+            var cert = X509CertificateStructure.GetInstance(ScriptedCmpServer.CertificateOf(d.Body).RawData);
+            var pssWithNull = new AlgorithmIdentifier(new DerObjectIdentifier("1.2.840.113549.1.1.10"), DerNull.Instance);
+            // Both signature fields (the TBS one, which .NET reports, and the outer one) say RSASSA-PSS with NULL.
+            var tbs = Asn1Sequence.GetInstance(cert.TbsCertificate.ToAsn1Object()).ToArray();
+            tbs[2] = pssWithNull; // [0] version, serialNumber, signature, ...
+            var odd = X509CertificateLoader.LoadCertificate(new DerSequence(new DerSequence(tbs), pssWithNull, cert.Signature).GetEncoded(Asn1Encodable.Der));
+            d.Body = ScriptedCmpServer.CertRep(PkiBody.TYPE_INIT_REP, 0, PkiStatus.Accepted, odd);
+        };
+        var e = await Assert.ThrowsAsync<CmpException>(() => ResponseCheckTests.Client(server).InitialEnrollAsync(ResponseCheckTests.Template(), Ct));
+        Assert.Equal(CmpFailureReason.MalformedResponse, e.Reason);
+    }
 }
