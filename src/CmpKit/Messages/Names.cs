@@ -51,10 +51,21 @@ internal static class Names
         return dn;
     }
 
-    public static string Describe(GeneralName? name) => name switch
+    public static string Describe(GeneralName? name)
     {
-        null => "(none)",
-        { TagNo: GeneralName.DirectoryName } => Describe(X509Name.GetInstance(name.Name)),
-        _ => name.ToString(),
-    };
+        try
+        {
+            return name switch
+            {
+                null => "(none)",
+                { TagNo: GeneralName.DirectoryName } => Describe(X509Name.GetInstance(name.Name)),
+                _ => name.ToString(),
+            };
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
+        {
+            // e.g. a UTF8String with invalid UTF-8 (DecoderFallbackException, an ArgumentException): found by fuzzing the client.
+            return $"(a GeneralName [{name!.TagNo}] that cannot be displayed)";
+        }
+    }
 }

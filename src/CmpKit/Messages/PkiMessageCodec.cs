@@ -80,5 +80,6 @@ internal static class PkiMessageCodec
         {
             _ = c.ToAsn1Object();
         }
+        MessageShape.Touch(message);
     }
 }

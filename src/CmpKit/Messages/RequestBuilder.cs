@@ -152,7 +152,17 @@ internal static class RequestBuilder
     public static PkiBody CertConf(X509Certificate2 certificate, long certReqId, PkiStatus status,
         PkiFailureInfo failure, string? text, HashAlgorithmName fallbackHash, out bool needsV3)
     {
-        var hash = SignatureAlgorithms.CertificateHash(certificate);
+        HashAlgorithmName? hash;
+        try
+        {
+            hash = SignatureAlgorithms.CertificateHash(certificate);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
+        {
+            // The certificate's signatureAlgorithm parameters do not parse (found by fuzzing the client).
+            throw new CmpException(CmpFailureReason.MalformedResponse,
+                "the new certificate's signature algorithm cannot be read: " + e.Message.ReplaceLineEndings(" "), innerException: e);
+        }
         AlgorithmIdentifier? hashAlg = null;
         needsV3 = false;
         if (hash is null)

@@ -40,7 +40,22 @@ internal static class BodyChecks
     /// </summary>
     public static CertResponse SingleCertResponse(CertRepMessage rep, long? expectedCertReqId)
     {
-        var responses = rep.GetResponse();
+        CertResponse[] responses;
+        try
+        {
+            // BouncyCastle parses the CertResponses only here; touch what C23/C24 read next.
+            responses = rep.GetResponse();
+            foreach (var each in responses)
+            {
+                _ = each.CertReqID.Value;
+                _ = StatusInfos.ToCmp(each.Status);
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidCastException or IOException)
+        {
+            throw new CmpException(CmpFailureReason.MalformedResponse,
+                "the certificate response is malformed: " + e.Message.ReplaceLineEndings(" "), innerException: e);
+        }
         if (responses.Length != 1)
         {
             throw new CmpException(CmpFailureReason.InvalidResponseCount,
@@ -85,6 +100,20 @@ internal static class BodyChecks
     /// generation (not supported yet, so never).
     /// </summary>
     public static X509Certificate2 NewCertificate(CertResponse response)
+    {
+        try
+        {
+            return NewCertificateCore(response);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidCastException or IOException)
+        {
+            // BouncyCastle parses the CertifiedKeyPair only here (and refuses e.g. v1 certificates with ArgumentException).
+            throw new CmpException(CmpFailureReason.MalformedResponse,
+                "the certificate response's certifiedKeyPair is malformed: " + e.Message.ReplaceLineEndings(" "), innerException: e);
+        }
+    }
+
+    private static X509Certificate2 NewCertificateCore(CertResponse response)
     {
         var ckp = response.CertifiedKeyPair
             ?? throw new CmpException(CmpFailureReason.CertificateMissing, "the positive certificate response holds no certificate");

@@ -52,9 +52,7 @@ internal static class ProtectionChecks
                 case BodyType.PkiConf:
                     return;
                 case BodyType.Rp:
-                    var rp = RevRepContent.GetInstance(message.Body.Content);
-                    var statuses = rp.GetStatus();
-                    if (statuses.Length > 0 && statuses[0].Status.IntValue == (int)PkiStatus.Rejection)
+                    if (IsRejection(() => RevRepContent.GetInstance(message.Body.Content).GetStatus() is [var first, ..] ? first : null))
                     {
                         return;
                     }
@@ -62,8 +60,7 @@ internal static class ProtectionChecks
                 case BodyType.Ip:
                 case BodyType.Cp:
                 case BodyType.Kup:
-                    var rep = CertRepMessage.GetInstance(message.Body.Content).GetResponse();
-                    if (rep.Length == 1 && rep[0].Status.Status.IntValue == (int)PkiStatus.Rejection)
+                    if (IsRejection(() => CertRepMessage.GetInstance(message.Body.Content).GetResponse() is [var only] ? only.Status : null))
                     {
                         return;
                     }
@@ -73,5 +70,19 @@ internal static class ProtectionChecks
         throw new CmpException(CmpFailureReason.MissingProtection,
             $"the response ({BodyTypes.Name(type)}) is not protected" +
             (policy.UnprotectedErrors ? "; only negative responses may be unprotected" : "; unprotected responses are accepted only for errors with the 'unprotected errors' option"));
+    }
+
+    /// <summary>Whether the status read by <paramref name="read"/> is rejection; a body that does not parse is not
+    /// (BouncyCastle reads CertResponses lazily and threw ArgumentException here: found by fuzzing the client).</summary>
+    private static bool IsRejection(Func<Org.BouncyCastle.Asn1.Cmp.PkiStatusInfo?> read)
+    {
+        try
+        {
+            return read() is { } status && status.Status.IntValue == (int)PkiStatus.Rejection;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidCastException or IOException)
+        {
+            return false;
+        }
     }
 }

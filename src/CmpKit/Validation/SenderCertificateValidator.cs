@@ -109,12 +109,30 @@ internal static class SenderCertificateValidator
 
     private static bool AllowsDigitalSignature(X509Certificate2 certificate)
     {
-        var ku = certificate.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault();
-        return ku is null || ku.KeyUsages.HasFlag(X509KeyUsageFlags.DigitalSignature);
+        try
+        {
+            var ku = certificate.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault();
+            return ku is null || ku.KeyUsages.HasFlag(X509KeyUsageFlags.DigitalSignature);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return false; // a keyUsage extension that does not decode allows nothing
+        }
     }
 
-    private static byte[]? SubjectKeyId(X509Certificate2 certificate) =>
-        certificate.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes.ToArray();
+    /// <summary>The SubjectKeyIdentifier; empty (matching no senderKID) when the extension does not decode
+    /// (.NET decodes it lazily and throws CryptographicException: found by fuzzing the server, docs/robustness.md).</summary>
+    private static byte[]? SubjectKeyId(X509Certificate2 certificate)
+    {
+        try
+        {
+            return certificate.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes.ToArray();
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return [];
+        }
+    }
 
     /// <summary>
     /// Builds and validates a chain to the trust anchors (custom root trust only, no network, no
