@@ -19,7 +19,7 @@ public class GeneralMessageCheckTests
     private const string RootCaKeyUpdate = "1.3.6.1.5.5.7.4.18";
     private const string CertReqTemplate = "1.3.6.1.5.5.7.4.19";
     private const string Crls = "1.3.6.1.5.5.7.4.23";
-    private const string SignKeyPairTypes = "1.3.6.1.5.5.7.4.3";
+    private const string SignKeyPairTypes = "1.3.6.1.5.5.7.4.2"; // id-it-signKeyPairTypes (4.3 is encKeyPairTypes)
     private const string SuppLangTags = "1.3.6.1.5.5.7.4.16";
 
     private static ScriptedCmpServer Server(params (string Type, byte[]? Value)[] genp) =>
