@@ -129,10 +129,17 @@ internal static class CrlChecks
         {
             return $"the CRL of '{issuer.Subject}' names two different signature algorithms";
         }
-        var ku = issuer.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault();
-        if (ku is not null && !ku.KeyUsages.HasFlag(X509KeyUsageFlags.CrlSign))
+        try
         {
-            return $"the certificate of '{issuer.Subject}' does not allow cRLSign in its keyUsage";
+            var ku = issuer.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault();
+            if (ku is not null && !ku.KeyUsages.HasFlag(X509KeyUsageFlags.CrlSign))
+            {
+                return $"the certificate of '{issuer.Subject}' does not allow cRLSign in its keyUsage";
+            }
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return $"the keyUsage of the certificate of '{issuer.Subject}' does not decode";
         }
         bool verifies;
         try
@@ -142,6 +149,10 @@ internal static class CrlChecks
         catch (CmpException)
         {
             verifies = false; // an algorithm we cannot verify does not verify
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
+        {
+            verifies = false;
         }
         if (!verifies)
         {
