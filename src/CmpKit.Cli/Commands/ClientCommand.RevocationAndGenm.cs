@@ -51,8 +51,10 @@ internal sealed partial class ClientCommand
         InfoTypeNames.FirstOrDefault(p => p.Value == oid).Key ?? oid;
 
     /// <summary>
-    /// -geninfo: comma-separated <c>OID:int:N</c> or <c>OID:str:text</c> (OpenSSL 3.0 has only the
-    /// first form, master both), put into the generalInfo of every request header.
+    /// -geninfo: items <c>OID:int:N</c> or <c>OID:str:text</c> separated by commas and/or whitespace
+    /// (OpenSSL 3.0 has only the first form, master both), put into the generalInfo of every request
+    /// header. The OID may be dotted or a name OpenSSL knows (e.g. <c>id-kp</c>, see <see cref="OidNames"/>);
+    /// the text may be empty and cannot hold a comma or whitespace.
     /// </summary>
     internal static IReadOnlyList<CmpInfoTypeAndValue> ParseGeneralInfo(string? spec)
     {
@@ -61,19 +63,21 @@ internal sealed partial class ClientCommand
         {
             return list;
         }
-        foreach (var raw in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var raw in spec.Split([',', ' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = raw.Split(':', 3);
-            if (parts.Length != 3 || !ExtensionConfig.IsOid(parts[0]))
+            if (parts.Length != 3 || parts[0].Length == 0)
             {
-                throw new CliException($"-geninfo: '{raw}' is not <OID>:int:<number> or <OID>:str:<text> with a dotted OID");
+                throw new CliException($"-geninfo: '{raw}' is not <OID>:int:<number> or <OID>:str:<text>");
             }
+            var oid = OidNames.Resolve(parts[0])
+                ?? throw new CliException($"-geninfo: '{parts[0]}' in '{raw}' is neither a dotted OID nor a known OID name");
             list.Add(parts[1] switch
             {
                 "int" => BigInteger.TryParse(parts[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)
-                    ? CmpInfoTypeAndValue.Integer(parts[0], n)
+                    ? CmpInfoTypeAndValue.Integer(oid, n)
                     : throw new CliException($"-geninfo: '{parts[2]}' in '{raw}' is not an integer"),
-                "str" => CmpInfoTypeAndValue.Utf8String(parts[0], parts[2]),
+                "str" => CmpInfoTypeAndValue.Utf8String(oid, parts[2]),
                 _ => throw new CliException($"-geninfo: unknown type '{parts[1]}' in '{raw}' (int or str)"),
             });
         }
@@ -200,6 +204,12 @@ internal sealed partial class ClientCommand
                 };
             case "certReqTemplate":
                 var templatePath = _r.String("template") ?? throw new CliException("missing -template option for genm with infotype certReqTemplate");
+                // Before anything is sent: a file that cannot be written would lose what the server answers.
+                CheckOutputDirectory("template", templatePath);
+                if (_r.String("keyspec") is { } keySpecPath)
+                {
+                    CheckOutputDirectory("keyspec", keySpecPath);
+                }
                 return async (client, ct) =>
                 {
                     // The raw genp, so that the keySpec can be saved as received (the typed helper interprets it).
@@ -263,6 +273,28 @@ internal sealed partial class ClientCommand
             default:
                 return async (client, ct) =>
                     PrintItavs(await client.GeneralMessageAsync([new CmpInfoTypeAndValue(new Oid(oid))], ct).ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>Fails when the folder an output file is to be written to does not exist (or the path names a folder).</summary>
+    private static void CheckOutputDirectory(string option, string path)
+    {
+        string full;
+        try
+        {
+            full = Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new CliException($"-{option}: '{path}' is not a usable file name: {e.Message}", e);
+        }
+        if (Path.GetDirectoryName(full) is { Length: > 0 } dir && !Directory.Exists(dir))
+        {
+            throw new CliException($"-{option}: cannot save to '{path}': the directory '{dir}' does not exist");
+        }
+        if (Directory.Exists(full))
+        {
+            throw new CliException($"-{option}: cannot save to '{path}': it is a directory");
         }
     }
 

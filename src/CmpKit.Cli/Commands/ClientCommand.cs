@@ -90,7 +90,8 @@ internal sealed partial class ClientCommand
         var serverUri = useMock || !_r.IsSet("server") ? null : ServerUri();
         using var http = serverUri is null ? null : CreateHttpClient(serverUri);
         CmpClient? client = null;
-        var transport = CreateTransport(mock, http, serverUri, request => client!.RenewTransactionId(request));
+        bool newTid = _r.Flag("reqin_new_tid");
+        var transport = CreateTransport(mock, http, serverUri, (fromFile, built) => client!.FitRequestFromFile(fromFile, built, newTid));
         X509Certificate2? serverCert = null;
         client = new CmpClient(transport, options with { ServerCertificateValidated = c => serverCert = c }, _logger);
 
@@ -156,8 +157,16 @@ internal sealed partial class ClientCommand
         async Task Run(CmpClient client, CancellationToken ct)
         {
             var result = await client.RequestCertificateAsync(kind, template, ct).ConfigureAwait(false);
-            WriteCertificates("certout", [result.Certificate], "newly enrolled certificate");
-            WriteCertificates("chainout", result.Chain, "chain of the newly enrolled certificate");
+            if (SameFile(_r.String("certout"), _r.String("chainout")))
+            {
+                // As openssl cmp: one file gets the certificate and then its chain (usable later as -cert).
+                WriteCertificates("certout", [result.Certificate, .. result.Chain], "newly enrolled certificate and its chain");
+            }
+            else
+            {
+                WriteCertificates("certout", [result.Certificate], "newly enrolled certificate");
+                WriteCertificates("chainout", result.Chain, "chain of the newly enrolled certificate");
+            }
             WriteCertificates("extracertsout", result.ExtraCertificates, "extra certificates received");
             WriteCertificates("cacertsout", result.CaPubs, "CA certificates received");
         }
@@ -170,11 +179,29 @@ internal sealed partial class ClientCommand
         });
     }
 
+    /// <summary>Whether two output options name the same file (after making the paths absolute).</summary>
+    private static bool SameFile(string? a, string? b)
+    {
+        if (a is null || b is null)
+        {
+            return false;
+        }
+        try
+        {
+            return string.Equals(Path.GetFullPath(a), Path.GetFullPath(b),
+                OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return false; // an unusable name fails when it is written
+        }
+    }
+
     /// <summary>
     /// The transport: the embedded mock CA or HTTP to -server (none with only -rspin), wrapped for message
     /// files (-reqout, -rspout, -reqin, -rspin) or replaced by -reqout_only.
     /// </summary>
-    private ICmpTransport CreateTransport(MockServerSetup.Result? mock, HttpClient? http, Uri? serverUri, Func<ReadOnlyMemory<byte>, byte[]> renewTransactionId)
+    private ICmpTransport CreateTransport(MockServerSetup.Result? mock, HttpClient? http, Uri? serverUri, Func<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>, byte[]> fitRequestFromFile)
     {
         if (_r.String("reqout_only") is { } only)
         {
@@ -200,8 +227,9 @@ internal sealed partial class ClientCommand
             ResponsesOut = FileList("rspout"),
             RequestsIn = FileList("reqin"),
             ResponsesIn = FileList("rspin"),
-            // -reqin_new_tid: a fresh transactionID (and new protection) for each request read from a file
-            RewriteRequestIn = _r.Flag("reqin_new_tid") ? renewTransactionId : null,
+            // As openssl cmp: a request read from a file gets the recipNonce of the running transaction (all but
+            // the first), and with -reqin_new_tid its transactionID; a changed request is protected again.
+            RewriteRequestIn = fitRequestFromFile,
         };
         if (_r.Flag("reqin_new_tid") && files.RequestsIn.Count == 0)
         {
@@ -373,6 +401,17 @@ internal sealed partial class ClientCommand
         }
         var outTrusted = _r.IsSet("out_trusted") ? _r.Certs("out_trusted", "trusted certificates for the new certificate") : null;
 
+        // -crl_check(_all): the server certificate's revocation status, with the CRLs of -crls (as OpenSSL, status
+        // checking does not apply to -out_trusted, and a pinned -srvcert gets no path validation at all).
+        var revocationCheck = _r.Flag("crl_check_all") ? CmpRevocationCheck.EntireChain
+            : _r.Flag("crl_check") ? CmpRevocationCheck.EndCertificate
+            : CmpRevocationCheck.None;
+        var crls = LoadCrls("crls");
+        if (crls.Count > 0 && revocationCheck == CmpRevocationCheck.None)
+        {
+            _warnings.Add("-crls is ignored without -crl_check or -crl_check_all");
+        }
+
         return new CmpClientOptions
         {
             Recipient = _r.Dn("recipient", _warnings),
@@ -390,11 +429,60 @@ internal sealed partial class ClientCommand
             ImplicitConfirm = _r.Flag("implicit_confirm"),
             DisableConfirm = _r.Flag("disable_confirm"),
             OutTrusted = outTrusted,
+            PartialChain = _r.Flag("partial_chain"),
+            RevocationCheck = revocationCheck,
+            CertificateRevocationLists = crls,
             MessageTimeout = _r.Seconds("msg_timeout", TimeSpan.FromSeconds(120)),
             TotalTimeout = _r.Seconds("total_timeout", null),
             GeneralInfo = ParseGeneralInfo(_r.String("geninfo")),
             CertificateProfile = _r.String("profile"),
         };
+    }
+
+    /// <summary>The CRLs of an option's files (separated by commas or spaces), each file PEM (one or more X509 CRL blocks) or DER.</summary>
+    private List<ReadOnlyMemory<byte>> LoadCrls(string option)
+    {
+        var list = new List<ReadOnlyMemory<byte>>();
+        foreach (var path in FileList(option))
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = File.ReadAllBytes(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"-{option}: cannot read '{path}': {e.Message}", e);
+            }
+            var text = Encoding.ASCII.GetString(bytes);
+            if (!text.Contains("-----BEGIN", StringComparison.Ordinal))
+            {
+                list.Add(bytes);
+                continue;
+            }
+            int before = list.Count;
+            var rest = text.AsMemory();
+            while (PemEncoding.TryFind(rest.Span, out var fields))
+            {
+                if (rest.Span[fields.Label].SequenceEqual("X509 CRL"))
+                {
+                    try
+                    {
+                        list.Add(Convert.FromBase64String(rest[fields.Base64Data].ToString()));
+                    }
+                    catch (FormatException e)
+                    {
+                        throw new CliException($"-{option}: '{path}' has a damaged PEM block", e);
+                    }
+                }
+                rest = rest[fields.Location.End..];
+            }
+            if (list.Count == before)
+            {
+                throw new CliException($"-{option}: '{path}' holds no PEM CRL (-----BEGIN X509 CRL-----)");
+            }
+        }
+        return list;
     }
 
     private static void CheckOwnChain(X509Certificate2 cert, X509Certificate2Collection chain, X509Certificate2Collection anchors)
@@ -461,6 +549,11 @@ internal sealed partial class ClientCommand
         {
             var config = _r.Args.Config ?? throw new CliException("-reqexts names a config section, but no -config file is given");
             extensions.AddRange(ExtensionConfig.Load(config, section, "-reqexts"));
+            // As openssl cmp: the SANs come from one place only.
+            if (_r.IsSet("sans") && extensions.Any(e => e.Oid?.Value == "2.5.29.17"))
+            {
+                throw new CliException($"cannot have Subject Alternative Names both via -reqexts (section [{section}]) and via -sans");
+            }
         }
         if (_r.String("policies") is { } polSection)
         {

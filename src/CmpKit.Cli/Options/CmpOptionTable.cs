@@ -40,7 +40,7 @@ internal static class CmpOptionTable
         Add("cmd", K.Text, "Request to send: ir, cr, kur, p10cr, rr or genm");
         Add("infotype", K.Text, "InfoType name asked for in a genm request, e.g. caCerts, rootCaCert");
         Add("profile", K.Text, "Certificate profile name put into the request header's generalInfo");
-        Add("geninfo", K.Text, "generalInfo entries for the request header: <OID>:int:<n> or <OID>:str:<s>, comma-separated");
+        Add("geninfo", K.Text, "generalInfo entries for the request headers: <OID>:int:<n> or <OID>:str:<s> (OID dotted or named, e.g. id-kp), separated by commas or spaces");
         Add("template", K.OutputFile, "Where to store a certTemplate received in a certReqTemplate genp");
         Add("keyspec", K.OutputFile, "Where to store the key specification received in a certReqTemplate genp");
 
@@ -200,8 +200,6 @@ internal static class CmpOptionTable
                  {
                      ("ignore_critical", "Ignore unknown critical extensions"),
                      ("issuer_checks", "No effect (kept for compatibility)"),
-                     ("crl_check", "Check the end-entity certificate against CRLs"),
-                     ("crl_check_all", "Check the whole chain against CRLs"),
                      ("policy_check", "Do certificate policy checking"),
                      ("explicit_policy", "Require an explicit policy"),
                      ("inhibit_any", "Inhibit anyPolicy"),
@@ -215,13 +213,16 @@ internal static class CmpOptionTable
                      ("suiteB_128_only", "Suite B 128-bit-only mode"),
                      ("suiteB_128", "Suite B 128-bit mode (192-bit allowed)"),
                      ("suiteB_192", "Suite B 192-bit mode"),
-                     ("partial_chain", "Accept chains anchored at an intermediate trusted certificate"),
                      ("no_alt_chains", "Do not look for alternative chains"),
                      ("allow_proxy_certs", "Allow proxy certificates"),
                  })
         {
             Add(name, K.Flag, help, S.NotYet);
         }
+        Add("crl_check", K.Flag, "Check the CMP server certificate against the -crls CRLs (not -srvcert, not -out_trusted)");
+        Add("crl_check_all", K.Flag, "Check the CMP server certificate's whole chain against the -crls CRLs");
+        Add("crls", K.InputFile, "CRL files (PEM or DER) for -crl_check and -crl_check_all (CmpKit's own option)");
+        Add("partial_chain", K.Flag, "Accept chains ending at a trusted certificate that is not self-signed (-trusted, -out_trusted)");
 
         Add("no_check_time", K.Flag, "Do not check validity periods against the current time");
         return t;

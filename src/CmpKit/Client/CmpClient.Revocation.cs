@@ -87,12 +87,12 @@ public sealed partial class CmpClient
         {
             BodyChecks.ExpectBody(response, BodyType.Rp); // C21, C25
             var rp = RevocationMessages.ReadRp(response.Body);
-            if (RevocationChecks.Check(rp, _target, out var status)) // C35
+            var warnings = new List<string>();
+            if (RevocationChecks.Check(rp, _target, warnings, out var status)) // C35
             {
                 PollCertReqId = -1; // waiting: poll as for any non-certificate request
                 return Task.FromResult(false);
             }
-            var warnings = new List<string>();
             switch (status.Status)
             {
                 case PkiStatus.GrantedWithMods:

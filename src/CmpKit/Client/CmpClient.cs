@@ -70,6 +70,8 @@ public sealed partial class CmpClient
             MaxPbmIterations = options.MaxPbmIterations,
             ClockSkew = options.ClockSkew,
             PartialChain = options.PartialChain,
+            RevocationCheck = options.RevocationCheck,
+            Crls = Validation.CrlChecks.Parse(options.CertificateRevocationLists ?? []),
             MaxCheckAfter = options.MaxCheckAfter,
             Time = _time,
         };

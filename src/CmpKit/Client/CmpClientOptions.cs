@@ -60,6 +60,19 @@ public sealed class CmpSignatureCredentials
     public X509Certificate2Collection Chain { get; }
 }
 
+/// <summary>Which certificates of the server's chain get their revocation status checked (C20).</summary>
+public enum CmpRevocationCheck
+{
+    /// <summary>None (the default, as OpenSSL's without -crl_check).</summary>
+    None,
+
+    /// <summary>The server's signing certificate only (OpenSSL's -crl_check).</summary>
+    EndCertificate,
+
+    /// <summary>Every certificate of the chain except the trust anchor (OpenSSL's -crl_check_all).</summary>
+    EntireChain,
+}
+
 /// <summary>
 /// The CMP context: everything that stays the same across transactions with one server
 /// (OpenSSL's OSSL_CMP_CTX). Immutable once built; validated by <see cref="CmpClient"/>.
@@ -80,6 +93,18 @@ public sealed record CmpClientOptions
 
     /// <summary>C20, C29: accept chains that end at a trust anchor which is not self-signed (OpenSSL's -partial_chain).</summary>
     public bool PartialChain { get; init; }
+
+    /// <summary>
+    /// C20: check the revocation status of the server's signing certificate (OpenSSL's -crl_check) or of
+    /// its whole chain up to the trust anchor (-crl_check_all) with <see cref="CertificateRevocationLists"/>;
+    /// a certificate without a usable CRL of its issuer fails the check. Not applied to a pinned
+    /// <see cref="ServerCertificate"/> (C16: no path validation) nor to <see cref="OutTrusted"/> (C29: as
+    /// OpenSSL, which disables status checking for the newly enrolled certificate).
+    /// </summary>
+    public CmpRevocationCheck RevocationCheck { get; init; }
+
+    /// <summary>DER-encoded X.509 CRLs for <see cref="RevocationCheck"/>; decoded when the client is created.</summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> CertificateRevocationLists { get; init; } = [];
 
     /// <summary>C17: intermediate certificates that may help build chains (OpenSSL's -untrusted).</summary>
     public X509Certificate2Collection UntrustedCertificates { get; init; } = [];

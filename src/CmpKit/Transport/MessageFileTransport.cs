@@ -6,10 +6,16 @@ namespace CmpKit.Transport;
 /// </summary>
 public sealed class CmpMessageFiles
 {
-    /// <summary>Where to save the requests the client builds, one file per request (-reqout). Fewer files than requests is an error.</summary>
+    /// <summary>
+    /// Where to save the requests the client builds, one file per request (-reqout). As in OpenSSL, the
+    /// files are written as far as names are given: further requests of the transaction are not saved.
+    /// </summary>
     public IReadOnlyList<string> RequestsOut { get; init; } = [];
 
-    /// <summary>Where to save the responses received, one file per response (-rspout). Fewer files than responses is an error.</summary>
+    /// <summary>
+    /// Where to save the responses received, one file per response (-rspout). As in OpenSSL, the files are
+    /// written as far as names are given: further responses of the transaction are not saved.
+    /// </summary>
     public IReadOnlyList<string> ResponsesOut { get; init; } = [];
 
     /// <summary>
@@ -25,10 +31,12 @@ public sealed class CmpMessageFiles
     public IReadOnlyList<string> ResponsesIn { get; init; } = [];
 
     /// <summary>
-    /// Rewrites each request read from <see cref="RequestsIn"/> before it is sent, e.g.
-    /// <see cref="Client.CmpClient.RenewTransactionId"/> for OpenSSL's -reqin_new_tid; null sends them as read.
+    /// Rewrites each request read from <see cref="RequestsIn"/> before it is sent: called with the request
+    /// read and the request the client built for this step, it returns the request to send. Use
+    /// <see cref="Client.CmpClient.FitRequestFromFile"/> to fit it into the running transaction as
+    /// OpenSSL's CLI does (recipNonce, and the transactionID for -reqin_new_tid); null sends them as read.
     /// </summary>
-    public Func<ReadOnlyMemory<byte>, byte[]>? RewriteRequestIn { get; init; }
+    public Func<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>, byte[]>? RewriteRequestIn { get; init; }
 
     /// <summary>Whether no list is given.</summary>
     public bool IsEmpty => RequestsOut.Count == 0 && ResponsesOut.Count == 0 && RequestsIn.Count == 0 && ResponsesIn.Count == 0;
@@ -76,7 +84,7 @@ public sealed class MessageFileTransport : ICmpReplayTransport
         string? requestOut, requestIn, responseIn;
         lock (_lock)
         {
-            requestOut = Next(_files.RequestsOut, ref _requestsOut, "-reqout", "saving", mandatory: true);
+            requestOut = Next(_files.RequestsOut, ref _requestsOut, "-reqout", "saving", mandatory: false);
             responseIn = Next(_files.ResponsesIn, ref _responsesIn, "-rspin", "reading", mandatory: _inner is null);
             requestIn = responseIn is null && _files.ResponsesIn.Count == 0 ? Next(_files.RequestsIn, ref _requestsIn, "-reqin", "reading", mandatory: false) : null;
         }
@@ -99,7 +107,7 @@ public sealed class MessageFileTransport : ICmpReplayTransport
                 actual = await ReadAsync(requestIn, "request", "-reqin", cancellationToken).ConfigureAwait(false);
                 if (_files.RewriteRequestIn is { } rewrite)
                 {
-                    actual = rewrite(actual);
+                    actual = rewrite(actual, request);
                 }
                 other = true;
             }
@@ -108,7 +116,7 @@ public sealed class MessageFileTransport : ICmpReplayTransport
         string? responseOut;
         lock (_lock)
         {
-            responseOut = Next(_files.ResponsesOut, ref _responsesOut, "-rspout", "saving", mandatory: true);
+            responseOut = Next(_files.ResponsesOut, ref _responsesOut, "-rspout", "saving", mandatory: false);
         }
         if (responseOut is not null)
         {

@@ -11,8 +11,10 @@ internal static class RevocationChecks
     /// pass; rejection fails with the server's status; waiting asks for polling (returns true);
     /// anything else (keyUpdateWarning, unknown values) fails. For a final status: revCerts, if present,
     /// is exactly one CertId naming the requested issuer and serial; crls, if present, is exactly one CRL.
+    /// An empty revCerts counts as absent, with a warning added to <paramref name="warnings"/>: it claims
+    /// nothing, and OpenSSL 3.0's mock server sends one (a deviation from CHECKS.md C35, docs/checks.md).
     /// </summary>
-    public static bool Check(RpData rp, RevocationTargetData target, out CmpStatusInfo status)
+    public static bool Check(RpData rp, RevocationTargetData target, ICollection<string> warnings, out CmpStatusInfo status)
     {
         if (rp.Statuses.Count != 1)
         {
@@ -35,7 +37,11 @@ internal static class RevocationChecks
                 throw new CmpException(CmpFailureReason.UnexpectedStatus,
                     $"the rp has status {CmpStatusInfo.StatusName(status.Status)}, which is not allowed for rr", status);
         }
-        if (rp.RevCerts is { } revCerts)
+        if (rp.RevCerts is { Count: 0 })
+        {
+            warnings.Add("the rp's revCerts is an empty list; taken as absent (the status decides)");
+        }
+        else if (rp.RevCerts is { } revCerts)
         {
             if (revCerts.Count != 1)
             {

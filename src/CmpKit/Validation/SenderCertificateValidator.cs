@@ -81,7 +81,7 @@ internal static class SenderCertificateValidator
                 continue;
             }
             // C20
-            var chainError = ValidateChain(candidate, extraCerts, policy, now);
+            var chainError = ValidateChain(candidate, extraCerts, policy, now, checkRevocation: true);
             if (chainError is not null)
             {
                 if (reason != CmpFailureReason.SenderKeyUsageInvalid)
@@ -135,12 +135,32 @@ internal static class SenderCertificateValidator
     }
 
     /// <summary>
-    /// Builds and validates a chain to the trust anchors (custom root trust only, no network, no
-    /// revocation checking); returns null on success, else why not. Shared by C20 and C29.
+    /// Builds and validates a chain to the trust anchors (custom root trust only, no network); with
+    /// <paramref name="checkRevocation"/> and <see cref="VerificationPolicy.RevocationCheck"/> set, also
+    /// the revocation status with the policy's CRLs (<see cref="CrlChecks"/>). Returns null on success,
+    /// else why not. Shared by C20 (with revocation checking) and C29 (without: as OpenSSL, which
+    /// disables status checking for -out_trusted).
     /// </summary>
     public static string? ValidateChain(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates,
-        VerificationPolicy policy, DateTimeOffset now, IReadOnlyList<X509Certificate2>? anchors = null)
+        VerificationPolicy policy, DateTimeOffset now, IReadOnlyList<X509Certificate2>? anchors = null, bool checkRevocation = false)
     {
+        var path = BuildPath(certificate, intermediates, policy, now, anchors, out var error);
+        if (path is null)
+        {
+            return error;
+        }
+        if (checkRevocation && policy.RevocationCheck != Client.CmpRevocationCheck.None)
+        {
+            return CrlChecks.Check(path, policy.RevocationCheck == Client.CmpRevocationCheck.EntireChain, policy.Crls, now);
+        }
+        return null;
+    }
+
+    /// <summary>The validated path (end certificate first, trust anchor last), or null with the reason.</summary>
+    private static List<X509Certificate2>? BuildPath(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates,
+        VerificationPolicy policy, DateTimeOffset now, IReadOnlyList<X509Certificate2>? anchors, out string? error)
+    {
+        error = null;
         using var chain = new X509Chain();
         var p = chain.ChainPolicy;
         p.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -166,7 +186,7 @@ internal static class SenderCertificateValidator
         }
         if (chain.Build(certificate))
         {
-            return null;
+            return [.. chain.ChainElements.Select(e => e.Certificate)];
         }
         // With PartialChain (OpenSSL's -partial_chain) a trust anchor need not be self-signed: the
         // chain may end at any anchor, which must itself be valid. Without it, as OpenSSL's default,
@@ -184,12 +204,13 @@ internal static class SenderCertificateValidator
                         .ToList();
                     if (problems.Count == 0)
                     {
-                        return null;
+                        return [.. chain.ChainElements.TakeWhile(e => e != element).Append(element).Select(e => e.Certificate)];
                     }
                 }
             }
         }
         var status = chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct();
-        return string.Join("; ", status).Length > 0 ? string.Join("; ", status) : "no chain to a trust anchor";
+        error = string.Join("; ", status).Length > 0 ? string.Join("; ", status) : "no chain to a trust anchor";
+        return null;
     }
 }

@@ -21,6 +21,10 @@ internal sealed record VerificationPolicy
     public TimeProvider Time { get; init; } = TimeProvider.System;
     /// <summary>Accept a chain that ends at a trust anchor which is not self-signed (OpenSSL's -partial_chain).</summary>
     public bool PartialChain { get; init; }
+    /// <summary>C20: revocation checking of the server's certificate (or its whole chain) with <see cref="Crls"/>.</summary>
+    public Client.CmpRevocationCheck RevocationCheck { get; init; }
+    /// <summary>The CRLs for <see cref="RevocationCheck"/>.</summary>
+    public IReadOnlyList<Org.BouncyCastle.Asn1.X509.CertificateList> Crls { get; init; } = [];
     /// <summary>Do not check certificate validity periods (OpenSSL's mock-server -no_check_time).</summary>
     public bool IgnoreValidityPeriod { get; init; }
 }

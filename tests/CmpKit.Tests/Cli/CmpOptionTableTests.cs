@@ -18,7 +18,8 @@ public class CmpOptionTableTests
         "no_cache_extracerts no_proxy newkeyout " +
         "infotype profile geninfo template keyspec serial revreason srvcertout oldwithold newwithnew newwithold " +
         "oldwithnew crlcert oldcrl crlout crlform repeat reqin reqout reqout_only rspin rspout " +
-        "proxy tls_used tls_cert tls_key tls_keypass tls_extra tls_trusted tls_host reqin_new_tid";
+        "proxy tls_used tls_cert tls_key tls_keypass tls_extra tls_trusted tls_host reqin_new_tid " +
+        "partial_chain crl_check crl_check_all crls";
 
     private const string MasterOnly =
         "profile serial template keyspec crlcert oldcrl crlout crlform oldwithold newwithnew newwithold " +

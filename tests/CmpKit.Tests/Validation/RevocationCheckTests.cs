@@ -218,6 +218,30 @@ public class RevocationCheckTests
     }
 
     [Fact]
+    public async Task C35_empty_rev_certs_counts_as_absent_with_a_warning()
+    {
+        // OpenSSL 3.0's mock server answers rr with an empty revCerts SEQUENCE (docs/checks.md, C35)
+        var (server, cert) = Setup();
+        server.RrAnswer = _ => ScriptedCmpServer.Rp(PkiStatus.Accepted, revCerts: []);
+        var result = await ResponseCheckTests.Client(server).RevokeAsync(cert, null, Ct);
+        Assert.Equal(PkiStatus.Accepted, result.Status.Status);
+        Assert.Contains(result.Warnings, w => w.Contains("revCerts is an empty list", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task C35_empty_rev_certs_does_not_hide_the_status()
+    {
+        var (server, cert) = Setup();
+        server.RrAnswer = _ => ScriptedCmpServer.Rp(PkiStatus.Rejection, PkiFailureInfo.BadCertId, revCerts: []);
+        var e = await FailsWith(CmpFailureReason.RequestRejected, server, cert);
+        Assert.Equal(PkiStatus.Rejection, e.ServerStatus!.Status);
+
+        var (server2, cert2) = Setup();
+        server2.RrAnswer = _ => ScriptedCmpServer.Rp(PkiStatus.KeyUpdateWarning, revCerts: []);
+        await FailsWith(CmpFailureReason.UnexpectedStatus, server2, cert2);
+    }
+
+    [Fact]
     public async Task C35_crls_with_exactly_one_crl_pass_and_two_fail()
     {
         var (server, cert) = Setup();
