@@ -252,6 +252,54 @@ public sealed class OpenSslAgainstCmpKitServerTests
     }
 
     [Fact(Timeout = TestTimeoutMs)]
+    public async Task Expired_client_certificate_is_accepted_only_with_no_check_time()
+    {
+        OpenSsl.RequireOpenSsl();
+        var ct = TestContext.Current.CancellationToken;
+        using var pki = new TestPki();
+        var expired = pki.Issue(pki.Intermediate, "CN=CmpKit Expired Client, O=CmpKit Tests", "expired", validity: TimeSpan.FromMinutes(-10));
+        string[] client = ["-cert", expired.ChainPath, "-key", expired.KeyPath, "-trusted", pki.Root.CertPath, "-expect_sender", pki.Server.OpenSslSubject];
+
+        await using (var strict = await Start(ct, pki, SignedServer(pki)))
+        {
+            var refused = await RunOpenSsl(ct, pki, Client(strict, "genm", client));
+            Assert.True(refused.ExitCode != 0, $"{refused}\n{strict.Diagnostics()}");
+            await AssertServerSays(strict, "genm -> error", ct);
+        }
+        await using var lenient = await Start(ct, pki, SignedServer(pki, "-no_check_time"));
+        var accepted = await RunOpenSsl(ct, pki, Client(lenient, "genm", client));
+        Assert.True(accepted.ExitCode == 0, $"{accepted}\n{lenient.Diagnostics()}");
+    }
+
+    [Theory(Timeout = TestTimeoutMs)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_chain_sent_once_serves_later_requests_unless_no_cache_extracerts(bool noCache)
+    {
+        OpenSsl.RequireOpenSsl();
+        var ct = TestContext.Current.CancellationToken;
+        using var pki = new TestPki();
+        // No -srv_untrusted: the server learns the client's intermediate CA only from the first request's extraCerts.
+        string[] serverArgs = ["-srv_cert", pki.Server.CertPath, "-srv_key", pki.Server.KeyPath, "-srv_trusted", pki.Root.CertPath];
+        await using var server = await Start(ct, pki, noCache ? [.. serverArgs, "-no_cache_extracerts"] : serverArgs);
+        string[] trust = ["-key", pki.Client.KeyPath, "-trusted", pki.Root.CertPath, "-expect_sender", pki.Server.OpenSslSubject];
+
+        var withChain = await RunOpenSsl(ct, pki, Client(server, "genm", ["-cert", pki.Client.ChainPath, .. trust]));
+        var leafOnly = await RunOpenSsl(ct, pki, Client(server, "genm", ["-cert", pki.Client.CertPath, .. trust]));
+
+        Assert.True(withChain.ExitCode == 0, $"{withChain}\n{server.Diagnostics()}");
+        if (noCache)
+        {
+            Assert.True(leafOnly.ExitCode != 0, $"{leafOnly}\n{server.Diagnostics()}");
+            await AssertServerSays(server, "signerNotTrusted", ct);
+        }
+        else
+        {
+            Assert.True(leafOnly.ExitCode == 0, $"{leafOnly}\n{server.Diagnostics()}");
+        }
+    }
+
+    [Fact(Timeout = TestTimeoutMs)]
     public async Task Four_clients_at_once()
     {
         OpenSsl.RequireOpenSsl();
