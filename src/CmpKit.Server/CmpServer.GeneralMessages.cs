@@ -6,7 +6,8 @@ using Org.BouncyCastle.Asn1.Cmp;
 namespace CmpKit.Server;
 
 // genm answered with genp (RFC 9810, sections 5.3.19 and 5.3.20; RFC 9483, section 4.3), as OpenSSL's mock server
-// answers them: caCerts, rootCaCert -> rootCaKeyUpdate, crlStatusList -> crls; any other InfoTypeAndValue is echoed.
+// answers them: caCerts, rootCaCert -> rootCaKeyUpdate, crlStatusList -> crls, certReqTemplate; any other
+// InfoTypeAndValue is echoed.
 public sealed partial class CmpServer
 {
     /// <summary>
@@ -60,6 +61,10 @@ public sealed partial class CmpServer
         InfoTypes.CaCerts => ServerBodies.CaCerts(CaCertificates()),
         InfoTypes.RootCaCert => RootCaKeyUpdate(itav),
         InfoTypes.CrlStatusList => CrlUpdate(itav),
+        // RFC 9483, section 4.3.3, as OpenSSL's mock server: the issuer of the reference certificate (here, without one,
+        // the CA's name), and an EC key or a 4096-bit RSA key.
+        InfoTypes.CertReqTemplate => ServerBodies.CertReqTemplate(
+            _options.RefCert?.IssuerName ?? CertificateAuthority?.Certificate.SubjectName, 4096),
         _ => itav,
     };
 

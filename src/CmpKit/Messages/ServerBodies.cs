@@ -104,6 +104,25 @@ internal static class ServerBodies
     }
 
     /// <summary>
+    /// id-it-certReqTemplate (RFC 9810, section 5.3.19.16; RFC 9483, section 4.3.3): CertReqTemplateContent ::=
+    /// SEQUENCE { certTemplate CertTemplate, keySpec Controls OPTIONAL }, here a template naming only the issuer
+    /// and a keySpec offering an EC key (id-regCtrl-algId, id-ecPublicKey without parameters) or an RSA key of
+    /// <paramref name="rsaKeyLength"/> bits (id-regCtrl-rsaKeyLen), as OpenSSL's mock server answers.
+    /// </summary>
+    public static InfoTypeAndValue CertReqTemplate(X500DistinguishedName? issuer, int rsaKeyLength)
+    {
+        var template = new Org.BouncyCastle.Asn1.Crmf.CertTemplateBuilder();
+        if (issuer is not null)
+        {
+            template.SetIssuer(Names.ToX509Name(issuer));
+        }
+        var keySpec = new DerSequence(
+            new DerSequence(new DerObjectIdentifier(InfoTypes.RegCtrlAlgId), new AlgorithmIdentifier(new DerObjectIdentifier("1.2.840.10045.2.1"))),
+            new DerSequence(new DerObjectIdentifier(InfoTypes.RegCtrlRsaKeyLen), DerInteger.ValueOf(rsaKeyLength)));
+        return new InfoTypeAndValue(new DerObjectIdentifier(InfoTypes.CertReqTemplate), new DerSequence(template.Build(), keySpec));
+    }
+
+    /// <summary>
     /// The CRLStatus entries of an id-it-crlStatusList request (RFC 9810, section 5.3.19.17): SEQUENCE OF
     /// CRLStatus, CRLStatus ::= SEQUENCE { source CRLSource, thisUpdate Time OPTIONAL }, CRLSource ::= CHOICE
     /// { dpn [0] DistributionPointName, issuer [1] GeneralNames } (explicitly tagged, as the CMP module does).

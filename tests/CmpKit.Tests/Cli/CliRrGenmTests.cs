@@ -151,18 +151,19 @@ public class CliRrGenmTests
     }
 
     [Fact]
-    public async Task GenmCertReqTemplateWithoutTemplateDeletesStaleFiles()
+    public async Task GenmCertReqTemplateSavesTemplateAndKeySpecOverStaleFiles()
     {
         using var dir = new TempDir();
         var template = dir.Write("template.der", "stale");
         var keySpec = dir.Write("keyspec.der", "stale");
-        // CmpKit's mock echoes this ITAV without a value: "no certificate request template available".
+        // The mock answers as OpenSSL's: a template naming the issuer, and keySpec EC or RSA 4096.
         var r = await RunAsync(["-use_mock_srv", .. Pbm, "-cmd", "genm", "-infotype", "certReqTemplate", "-template", template, "-keyspec", keySpec]);
 
         AssertSuccess(r);
-        Assert.Contains("no certificate request template available", r.Err, StringComparison.Ordinal);
-        Assert.False(File.Exists(template));
-        Assert.False(File.Exists(keySpec));
+        var certTemplate = Org.BouncyCastle.Asn1.Crmf.CertTemplate.GetInstance(File.ReadAllBytes(template));
+        Assert.NotNull(certTemplate.Issuer);
+        var controls = Org.BouncyCastle.Asn1.Asn1Sequence.GetInstance(File.ReadAllBytes(keySpec));
+        Assert.Equal(2, controls.Count);
     }
 
     [Fact]

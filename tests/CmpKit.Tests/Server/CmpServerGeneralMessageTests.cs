@@ -342,6 +342,33 @@ public class CmpServerGeneralMessageTests
     }
 
     [Fact]
+    public async Task CertReqTemplate_names_the_reference_certificates_issuer_and_offers_EC_or_RSA_4096()
+    {
+        var pki = new TestPki("CN=Template Issuer CA");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var server = new CmpServer(new MockCaOptions { SrvSecret = Secret, RefCert = pki.Issue("CN=ref", key) });
+
+        var template = await Client(server).GetCertificateRequestTemplateAsync(Token);
+
+        Assert.NotNull(template);
+        Assert.Equal(4096, template.RsaKeyLength);
+        Assert.Equal(["1.2.840.10045.2.1"], template.KeyAlgorithms.Select(a => a.Value));
+        var issuer = Org.BouncyCastle.Asn1.Crmf.CertTemplate.GetInstance(template.CertTemplate.ToArray()).Issuer;
+        Assert.Equal(pki.Root.SubjectName.RawData, issuer.GetEncoded(Asn1Encodable.Der));
+    }
+
+    [Fact]
+    public async Task CertReqTemplate_without_a_reference_certificate_names_the_CA()
+    {
+        var server = new CmpServer(new MockCaOptions { SrvSecret = Secret });
+
+        var template = await Client(server).GetCertificateRequestTemplateAsync(Token);
+
+        var issuer = Org.BouncyCastle.Asn1.Crmf.CertTemplate.GetInstance(template!.CertTemplate.ToArray()).Issuer;
+        Assert.Equal(server.CertificateAuthority!.Certificate.SubjectName.RawData, issuer.GetEncoded(Asn1Encodable.Der));
+    }
+
+    [Fact]
     public async Task Genm_with_several_InfoTypeAndValues_answers_each_in_order()
     {
         var keys = new RootKeyUpdate();
