@@ -29,6 +29,11 @@ public sealed partial class CmpServer
         {
             tx.MessageCount++;
             tx.ClientAskedImplicitConfirm = RequestReader.AsksImplicitConfirm(message.Header);
+            if (CheckCertProfile(message) is { } profileProblem)
+            {
+                tx.State = CmpServerTransactionState.RejectedByServer;
+                return Error(rc, profileProblem.Failure, profileProblem.Text, tx);
+            }
             Decision decision;
             try
             {

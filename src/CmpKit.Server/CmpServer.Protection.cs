@@ -40,6 +40,10 @@ public sealed partial class CmpServer
             _logger.LogWarning("CMP server: accepting a request with invalid protection: {Text}", problem.Value.Text);
             return null;
         }
+        if (problem is null && kind is ProtectionVerifier.ProtectionKind.Mac or ProtectionVerifier.ProtectionKind.Signature)
+        {
+            CacheExtraCerts(message);
+        }
         return problem;
     }
 
@@ -114,7 +118,18 @@ public sealed partial class CmpServer
         };
         try
         {
-            SenderCertificateValidator.Validate(message, extraCerts, new TransactionState(), policy);
+            try
+            {
+                SenderCertificateValidator.Validate(message, extraCerts, new TransactionState(), policy);
+            }
+            catch (CmpException e) when (e.Reason is CmpFailureReason.SenderCertificateNotFound or CmpFailureReason.SenderCertificateUntrusted
+                                         && CachedExtraCertificates is { Count: > 0 } cached)
+            {
+                // Only then the certificates kept from earlier requests: a client that sends its chain is judged by
+                // it alone (a kept certificate with the same name as one of its chain must not get in the way).
+                SenderCertificateValidator.Validate(message, extraCerts, new TransactionState(),
+                    policy with { Untrusted = [.. _options.SrvUntrusted, .. cached] });
+            }
             return null;
         }
         catch (CmpException e)

@@ -17,7 +17,9 @@ namespace CmpKit.Server;
 /// </summary>
 /// <remarks>
 /// Files: this one dispatches and builds responses; CmpServer.Protection.cs checks request protection
-/// and chooses response protection; CmpServer.Enrollment.cs handles ir/cr/kur/p10cr, pollReq and certConf.
+/// and chooses response protection; CmpServer.ExtraCerts.cs keeps the certificates requests brought;
+/// CmpServer.Enrollment.cs handles ir/cr/kur/p10cr, pollReq and certConf; CmpServer.Profiles.cs checks
+/// the certProfile of certificate requests; CmpServer.Revocation.cs handles rr; CmpServer.GeneralMessages.cs genm.
 /// </remarks>
 public sealed partial class CmpServer
 {
@@ -30,6 +32,7 @@ public sealed partial class CmpServer
     private readonly SignatureProtectionSpec? _signatureProtection;
     private readonly X509Certificate2? _signer;
     private readonly PkiFailureInfo _configuredFailure;
+    private readonly CrlData? _rspCrl;
 
     // Transactions by transactionID (hex), bounded: the oldest are forgotten first.
     private readonly Lock _storeLock = new();
@@ -53,6 +56,17 @@ public sealed partial class CmpServer
         _logger = logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         Validate(options);
+        if (options.RspCrl is { } rspCrl)
+        {
+            try
+            {
+                _rspCrl = ServerBodies.ReadCrl(rspCrl);
+            }
+            catch (CmpException e)
+            {
+                throw new ArgumentException("RspCrl is not a DER CRL: " + e.Message, nameof(options), e);
+            }
+        }
 
         if (certificateAuthority is not null)
         {
@@ -352,6 +366,14 @@ public sealed partial class CmpServer
         if (o.MaxTransactions < 1 || o.MaxPbmIterations < 1 || o.DefaultValidity <= TimeSpan.Zero)
         {
             throw new ArgumentException("MaxTransactions, MaxPbmIterations and DefaultValidity must be positive", nameof(o));
+        }
+        if (o.MaxCachedExtraCerts < 0)
+        {
+            throw new ArgumentException("MaxCachedExtraCerts must not be negative", nameof(o));
+        }
+        if (o.RspNewWithNew is null && (o.RspNewWithOld is not null || o.RspOldWithNew is not null))
+        {
+            throw new ArgumentException("RspNewWithOld and RspOldWithNew need RspNewWithNew", nameof(o));
         }
     }
 

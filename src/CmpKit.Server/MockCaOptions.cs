@@ -46,6 +46,44 @@ public sealed class MockCaOptions
     public X509Certificate2Collection RspCaPubs { get; init; } = [];
 
     /// <summary>
+    /// The DER CRL a genm with id-it-crlStatusList is answered with (OpenSSL's <c>-rsp_crl</c>; RFC 9483, section 4.3.4):
+    /// sent when the client's CRLStatus names its issuer (or a distribution point) and has no thisUpdate, or an older
+    /// one; otherwise the id-it-crls answer has no value. Null: every such genm gets an answer without a CRL.
+    /// </summary>
+    public ReadOnlyMemory<byte>? RspCrl { get; init; }
+
+    /// <summary>
+    /// The new root CA certificate a genm with id-it-rootCaCert is answered with in id-it-rootCaKeyUpdate (OpenSSL's
+    /// <c>-rsp_newwithnew</c>; RFC 9483, section 4.3.2), unless the client's oldWithOld has another subject. Null: the
+    /// answer has no value (no update available).
+    /// </summary>
+    public X509Certificate2? RspNewWithNew { get; init; }
+
+    /// <summary>The newWithOld link certificate of the rootCaKeyUpdate answer (OpenSSL's <c>-rsp_newwithold</c>); needs <see cref="RspNewWithNew"/>.</summary>
+    public X509Certificate2? RspNewWithOld { get; init; }
+
+    /// <summary>The oldWithNew link certificate of the rootCaKeyUpdate answer (OpenSSL's <c>-rsp_oldwithnew</c>); needs <see cref="RspNewWithNew"/>.</summary>
+    public X509Certificate2? RspOldWithNew { get; init; }
+
+    /// <summary>
+    /// The certificate profiles a certificate request may name in its certProfile generalInfo (RFC 9810, section
+    /// 5.1.1.4); a request naming another profile (its first entry counts) is rejected with badCertTemplate.
+    /// Default: "profile1", the one profile OpenSSL's mock server knows. Null: any profile is accepted.
+    /// </summary>
+    public IReadOnlyCollection<string>? CertProfiles { get; init; } = ["profile1"];
+
+    /// <summary>
+    /// Do not keep the certificates received in requests' extraCerts (OpenSSL's <c>-no_cache_extracerts</c>). By
+    /// default, as OpenSSL's server does, the extraCerts of every request whose protection verified are kept (up to
+    /// <see cref="MaxCachedExtraCerts"/>, oldest forgotten first) as untrusted certificates for building the chains
+    /// of later signed requests, so that a client need not send its chain again.
+    /// </summary>
+    public bool NoCacheExtraCerts { get; init; }
+
+    /// <summary>How many certificates from requests' extraCerts are kept at most (see <see cref="NoCacheExtraCerts"/>); default 256.</summary>
+    public int MaxCachedExtraCerts { get; init; } = 256;
+
+    /// <summary>
     /// How many times the client is told to wait before it gets the certificate (OpenSSL's <c>-poll_count</c>):
     /// the first answer is an ip/cp/kup with status waiting, the next N-1 pollReqs get a pollRep,
     /// and the following pollReq gets the final ip/cp/kup. 0: no polling.

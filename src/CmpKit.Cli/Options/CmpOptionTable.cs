@@ -91,7 +91,7 @@ internal static class CmpOptionTable
         Add("unprotected_errors", K.Flag, "Accept unprotected negative responses and errors (violates RFC 9810)");
         Add("nonmatched_error_nonces", K.Flag, "Accept error messages with missing or wrong transactionID/recipNonce", S.NotYet);
         Add("ta_in_ip_extracerts", K.Flag, "Use self-issued certificates from ip extraCerts as trust anchors (3GPP TS 33.310)", S.NotYet);
-        Add("no_cache_extracerts", K.Flag, "Do not keep certificates received in extraCerts for later use");
+        Add("no_cache_extracerts", K.Flag, "Do not keep certificates received in extraCerts for later use (mock server: across requests)");
         Add("srvcertout", K.OutputFile, "Where to store the validated server certificate");
         Add("extracertsout", K.OutputFile, "Where to store certificates received in extraCerts");
         Add("cacertsout", K.OutputFile, "Where to store CA certificates received in caPubs (or a caCerts genp)");
@@ -166,12 +166,12 @@ internal static class CmpOptionTable
         Add("rsp_cert", K.InputFile, "Certificate the mock server returns as enrollment result");
         Add("rsp_key", K.InputFile, "Private key of -rsp_cert, returned on central key generation");
         Add("rsp_keypass", K.Passphrase, "Pass phrase source for -rsp_key");
-        Add("rsp_crl", K.InputFile, "CRL returned in a crls genp", S.NotYet);
+        Add("rsp_crl", K.InputFile, "CRL returned in a crls genp");
         Add("rsp_extracerts", K.InputFile, "Certificates the mock server adds to extraCerts of certification responses");
         Add("rsp_capubs", K.InputFile, "CA certificates the mock server puts into caPubs of ip");
-        Add("rsp_newwithnew", K.InputFile, "New root CA certificate returned in a rootCaKeyUpdate genp", S.NotYet);
-        Add("rsp_newwithold", K.InputFile, "newWithOld link certificate returned in a rootCaKeyUpdate genp", S.NotYet);
-        Add("rsp_oldwithnew", K.InputFile, "oldWithNew link certificate returned in a rootCaKeyUpdate genp", S.NotYet);
+        Add("rsp_newwithnew", K.InputFile, "New root CA certificate returned in a rootCaKeyUpdate genp");
+        Add("rsp_newwithold", K.InputFile, "newWithOld link certificate returned in a rootCaKeyUpdate genp");
+        Add("rsp_oldwithnew", K.InputFile, "oldWithNew link certificate returned in a rootCaKeyUpdate genp");
         Add("poll_count", K.NonNegativeInt, "How often the client must poll before getting the certificate");
         Add("check_after", K.NonNegativeInt, "checkAfter seconds to put into poll responses");
         Add("grant_implicitconf", K.Flag, "Grant implicit confirmation when asked");

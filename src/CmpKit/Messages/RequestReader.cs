@@ -39,9 +39,9 @@ internal sealed record CertRequestData(
 /// <summary>The oldCertID control of a kur (RFC 4211, section 6.5): issuer and serial number of the certificate to update.</summary>
 internal sealed record OldCertificateId(X500DistinguishedName? Issuer, byte[] SerialNumber)
 {
-    /// <summary>Whether this identifies <paramref name="certificate"/>.</summary>
+    /// <summary>Whether this identifies <paramref name="certificate"/> (issuer compared as OpenSSL's X509_NAME_cmp does, <see cref="Names.CanonicalEquals"/>).</summary>
     public bool Matches(X509Certificate2 certificate) =>
-        Issuer is not null && Issuer.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData)
+        Issuer is not null && Names.CanonicalEquals(Issuer, certificate.IssuerName)
         && SerialNumber.AsSpan().SequenceEqual(certificate.SerialNumberBytes.Span.TrimStart((byte)0));
 }
 

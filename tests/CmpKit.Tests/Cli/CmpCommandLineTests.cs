@@ -148,7 +148,7 @@ public class CmpCommandLineTests
     }
 
     [Theory]
-    [InlineData("-rsp_crl", "x.crl")]
+    [InlineData("-provider", "x")]
     [InlineData("-centralkeygen", null)]
     [InlineData("-engine", "x")]
     [InlineData("-x509_strict", null)] // -crl_check is supported now (CliSuiteRowTests)
