@@ -31,7 +31,7 @@ public sealed partial class CmpServer
         var problem = kind switch
         {
             ProtectionVerifier.ProtectionKind.Mac => CheckMac(message),
-            ProtectionVerifier.ProtectionKind.Signature => CheckSignature(message),
+            ProtectionVerifier.ProtectionKind.Signature => CheckSignature(message, rc),
             _ => _options.AcceptUnprotected || (_options.AcceptUnprotectedErrors && IsNegativeRequest(message)) ? null
                 : new RequestProblem(PkiFailureInfo.BadMessageCheck, "the request is not protected"),
         };
@@ -88,7 +88,7 @@ public sealed partial class CmpServer
     /// whose SKID is the senderKID, when both exist) must verify the signature and chain to the trust
     /// anchors (custom root trust; no revocation checks). Key usage is not required of clients.
     /// </summary>
-    private RequestProblem? CheckSignature(PkiMessage message)
+    private RequestProblem? CheckSignature(PkiMessage message, RequestContext rc)
     {
         List<X509Certificate2> extraCerts;
         try
@@ -114,7 +114,9 @@ public sealed partial class CmpServer
         };
         try
         {
-            SenderCertificateValidator.Validate(message, extraCerts, new TransactionState(), policy);
+            var state = new TransactionState();
+            SenderCertificateValidator.Validate(message, extraCerts, state, policy);
+            rc.Signer = state.ValidatedSender;
             return null;
         }
         catch (CmpException e)

@@ -6,10 +6,10 @@ namespace CmpKit.Transport;
 /// </summary>
 public sealed class CmpMessageFiles
 {
-    /// <summary>Where to save the requests the client builds, one file per request (-reqout). Fewer files than requests is an error.</summary>
+    /// <summary>Where to save the requests the client builds, one file per request (-reqout). As in OpenSSL, requests beyond the list are not saved.</summary>
     public IReadOnlyList<string> RequestsOut { get; init; } = [];
 
-    /// <summary>Where to save the responses received, one file per response (-rspout). Fewer files than responses is an error.</summary>
+    /// <summary>Where to save the responses received, one file per response (-rspout). As in OpenSSL, responses beyond the list are not saved.</summary>
     public IReadOnlyList<string> ResponsesOut { get; init; } = [];
 
     /// <summary>
@@ -76,7 +76,8 @@ public sealed class MessageFileTransport : ICmpReplayTransport
         string? requestOut, requestIn, responseIn;
         lock (_lock)
         {
-            requestOut = Next(_files.RequestsOut, ref _requestsOut, "-reqout", "saving", mandatory: true);
+            // OpenSSL's list pointer simply runs out: later messages are not saved (e.g. -rspout ip.der without pkiConf).
+            requestOut = Next(_files.RequestsOut, ref _requestsOut, "-reqout", "saving", mandatory: false);
             responseIn = Next(_files.ResponsesIn, ref _responsesIn, "-rspin", "reading", mandatory: _inner is null);
             requestIn = responseIn is null && _files.ResponsesIn.Count == 0 ? Next(_files.RequestsIn, ref _requestsIn, "-reqin", "reading", mandatory: false) : null;
         }
@@ -108,7 +109,7 @@ public sealed class MessageFileTransport : ICmpReplayTransport
         string? responseOut;
         lock (_lock)
         {
-            responseOut = Next(_files.ResponsesOut, ref _responsesOut, "-rspout", "saving", mandatory: true);
+            responseOut = Next(_files.ResponsesOut, ref _responsesOut, "-rspout", "saving", mandatory: false);
         }
         if (responseOut is not null)
         {

@@ -149,7 +149,6 @@ public class CmpCommandLineTests
 
     [Theory]
     [InlineData("-rsp_crl", "x.crl")]
-    [InlineData("-centralkeygen", null)]
     [InlineData("-engine", "x")]
     [InlineData("-crl_check", null)]
     public void RecognisedButNotSupported(string option, string? value)
