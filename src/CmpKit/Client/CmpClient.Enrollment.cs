@@ -251,7 +251,7 @@ public sealed partial class CmpClient
                 PublicKeyInfo = ExportSpki(newKey);
                 PopKey = newKey;
             }
-            else if (template.NewPublicKey is { } pub)
+            else if (template.NewPublicKey is { IsEmpty: false } pub)
             {
                 PublicKeyInfo = pub.ToArray();
             }

@@ -138,7 +138,9 @@ internal static class EnvelopedPrivateKey
         var recipientInfo = recipient switch
         {
             CertificateKeyRecipient { Certificate: var c } when c.GetRSAPublicKey() is { } rsa => KeyTransport(c, rsa, cek),
-            CertificateKeyRecipient { Certificate: var c } when c.GetECDiffieHellmanPublicKey() is { } ec => KeyAgreement(c, ec, cek),
+            // Not GetECDiffieHellmanPublicKey: .NET refuses it when keyUsage lacks keyAgreement, and the requester's CMP
+            // certificate is a signature certificate (RFC 9483, section 4.1.6.2 uses its key all the same).
+            CertificateKeyRecipient { Certificate: var c } when c.GetECDsaPublicKey() is { } ecdsa => KeyAgreement(c, ToEcdh(ecdsa), cek),
             PasswordKeyRecipient p => Password(p.Secret, cek),
             _ => throw new CmpException(CmpFailureReason.InvalidCredentials,
                 "the requester's certificate has neither an RSA nor an EC key to encrypt the new private key for"),
@@ -148,6 +150,14 @@ internal static class EnvelopedPrivateKey
             new AlgorithmIdentifier(new DerObjectIdentifier(Aes256CbcOid), new DerOctetString(iv)), new DerOctetString(encrypted));
         var enveloped = new EnvelopedData(null, new DerSet(recipientInfo), contentInfo, (Asn1Set?)null);
         return new EncryptedKey(enveloped);
+    }
+
+    private static ECDiffieHellman ToEcdh(ECDsa key)
+    {
+        using (key)
+        {
+            return ECDiffieHellman.Create(key.ExportParameters(false));
+        }
     }
 
     private static SignedData Sign(byte[] content, X509Certificate2 signerCertificate, AsymmetricAlgorithm signerKey,
