@@ -300,9 +300,9 @@ internal sealed partial class ClientCommand
         {
             throw new CliException("-newkeyout not given, nowhere to save the centrally generated key");
         }
-        if (!_r.IsSet("popo"))
+        if (!_r.Flag("centralkeygen"))
         {
-            _logger.LogInformation("requesting central key generation");
+            _logger.LogInformation("POPO is disabled (-popo -1), which implies -centralkeygen");
         }
         return true;
     }

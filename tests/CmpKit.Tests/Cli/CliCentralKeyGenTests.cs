@@ -57,6 +57,7 @@ public class CliCentralKeyGenTests
 
         AssertSuccess(r);
         Assert.DoesNotContain("12345", r.Err);
+        Assert.Equal(how == "-popo", r.Err.Contains("which implies -centralkeygen", StringComparison.Ordinal));
         var pem = File.ReadAllText(keyOut);
         Assert.Contains("-----BEGIN ENCRYPTED PRIVATE KEY-----", pem);
         using var key = RSA.Create();
