@@ -31,6 +31,7 @@ public sealed partial class CmpServer
     private readonly MacProtectionSpec? _macProtection;
     private readonly SignatureProtectionSpec? _signatureProtection;
     private readonly X509Certificate2? _signer;
+    private readonly AsymmetricAlgorithm? _signerKey; // also signs centrally generated keys (the KGA)
     private readonly PkiFailureInfo _configuredFailure;
     private readonly CrlData? _rspCrl;
 
@@ -90,11 +91,13 @@ public sealed partial class CmpServer
         if (options.SrvCert is { } srvCert)
         {
             _signer = srvCert;
+            _signerKey = options.SrvKey;
             _signatureProtection = new SignatureProtectionSpec(srvCert, options.SrvKey!, [], HashAlgorithmName.SHA256, false);
         }
         else if (CertificateAuthority is MockCertificateAuthority mock)
         {
             _signer = mock.Certificate;
+            _signerKey = mock.Key;
             _signatureProtection = new SignatureProtectionSpec(mock.Certificate, mock.Key, [], HashAlgorithmName.SHA256, false);
         }
         _configuredFailure = (PkiFailureInfo)(options.FailureBits | (options.Failure >= 0 ? 1 << options.Failure : 0));
@@ -387,6 +390,8 @@ public sealed partial class CmpServer
         public byte[]? SenderNonce { get; private init; }
         public byte[]? RecipNonce { get; private init; }
         public ProtectionVerifier.ProtectionKind Protection { get; set; }
+        /// <summary>The certificate that validly signed a signature-protected request (central keys are encrypted for it).</summary>
+        public X509Certificate2? Signer { get; set; }
 
         public static RequestContext From(PkiMessage message)
         {

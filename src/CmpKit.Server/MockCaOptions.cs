@@ -36,7 +36,11 @@ public sealed class MockCaOptions
     /// <summary>A fixed certificate returned by every enrollment instead of issuing one (OpenSSL's <c>-rsp_cert</c>).</summary>
     public X509Certificate2? RspCert { get; init; }
 
-    /// <summary>The private key of <see cref="RspCert"/> for central key generation (OpenSSL's <c>-rsp_key</c>); not sent yet.</summary>
+    /// <summary>
+    /// The key pair returned on central key generation (OpenSSL's <c>-rsp_key</c>), the private key of
+    /// <see cref="RspCert"/> when that is set. Without it, a fresh key of the requested algorithm is generated
+    /// (then <see cref="RspCert"/> must not be set, since it could not match).
+    /// </summary>
     public AsymmetricAlgorithm? RspKey { get; init; }
 
     /// <summary>Certificates added to extraCerts of ip/cp/kup, after the signer certificate (OpenSSL's <c>-rsp_extracerts</c>).</summary>

@@ -31,6 +31,8 @@ internal sealed class ServerTransaction(byte[] transactionId, BodyType requestTy
     public PkiFailureInfo FinalFailure { get; set; }
     public IReadOnlyList<string> FinalTexts { get; set; } = [];
     public X509Certificate2? Certificate { get; set; }
+    /// <summary>With central key generation: the new private key, signed and encrypted for the requester.</summary>
+    public Org.BouncyCastle.Asn1.Crmf.EncryptedKey? PrivateKey { get; set; }
 
     public CmpServerTransaction Snapshot() =>
         new(TransactionId.ToArray(), BodyTypes.Name(RequestType), State, Certificate, ClientStatus, MessageCount);

@@ -47,8 +47,8 @@ internal static class CmpOptionTable
         g = G.CertificateEnrollment;
         Add("newkey", K.InputFile, "Key (private, or public for central/RA use) of the certificate requested; default: CSR or client key");
         Add("newkeypass", K.Passphrase, "Pass phrase source for the -newkey file");
-        Add("centralkeygen", K.Flag, "Ask the server to generate the new key pair", S.NotYet);
-        Add("newkeyout", K.OutputFile, "File to save the new private key (PEM), generated here when no -newkey is given");
+        Add("centralkeygen", K.Flag, "Request central (server-side) key generation (same as -popo -1); needs -newkeyout");
+        Add("newkeyout", K.OutputFile, "File to save the centrally generated private key (PEM; encrypted with -newkeypass if given); without central key generation and -newkey, a key generated here");
         Add("subject", K.DistinguishedName, "Subject DN for the requested certificate; kur default: from -csr or -oldcert");
         Add("days", K.NonNegativeInt, "Validity period to ask for, in days");
         Add("reqexts", K.Section, "Config section with extensions to request (added to or replacing those of -csr)");
@@ -57,7 +57,7 @@ internal static class CmpOptionTable
         Add("policies", K.Section, "Config section with the certificatePolicies extension to request");
         Add("policy_oids", K.Text, "Policy OIDs to request in a certificatePolicies extension");
         Add("policy_oids_critical", K.Flag, "Mark the -policy_oids extension critical");
-        Add("popo", K.Int, "Proof-of-possession: -1 none, 0 RA verified, 1 signature (default), 2 key encipherment", min: -1, max: 2);
+        Add("popo", K.Int, "Proof-of-possession: -1 none (implies -centralkeygen), 0 RA verified, 1 signature (default), 2 key encipherment", min: -1, max: 2);
         Add("csr", K.InputFile, "PKCS#10 request (PEM or DER) for p10cr, or as template source for ir/cr/kur");
         Add("out_trusted", K.InputFile, "Trust anchors for checking the newly issued certificate");
         Add("implicit_confirm", K.Flag, "Ask for implicit confirmation (no certConf round trip)");

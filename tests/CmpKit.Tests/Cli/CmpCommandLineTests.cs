@@ -149,7 +149,6 @@ public class CmpCommandLineTests
 
     [Theory]
     [InlineData("-provider", "x")]
-    [InlineData("-centralkeygen", null)]
     [InlineData("-engine", "x")]
     [InlineData("-x509_strict", null)] // -crl_check is supported now (CliSuiteRowTests)
     public void RecognisedButNotSupported(string option, string? value)
