@@ -110,6 +110,8 @@ public sealed partial class CmpServer
             Untrusted = [.. _options.SrvUntrusted],
             IgnoreKeyUsage = true,
             IgnoreValidityPeriod = _options.NoCheckTime,
+            MaxExtraCertificates = _options.MaxExtraCertificates,
+            MaxChainDepth = _options.MaxChainDepth,
             Time = _time,
         };
         try

@@ -136,7 +136,8 @@ internal static class SenderCertificateValidator
 
     /// <summary>
     /// Builds and validates a chain to the trust anchors (custom root trust only, no network, no
-    /// revocation checking); returns null on success, else why not. Shared by C20 and C29.
+    /// revocation checking) of at most <see cref="VerificationPolicy.MaxChainDepth"/> intermediate CA
+    /// certificates; returns null on success, else why not. Shared by C20 and C29, and by the server.
     /// </summary>
     public static string? ValidateChain(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates,
         VerificationPolicy policy, DateTimeOffset now, IReadOnlyList<X509Certificate2>? anchors = null)
@@ -166,7 +167,7 @@ internal static class SenderCertificateValidator
         }
         if (chain.Build(certificate))
         {
-            return null;
+            return DepthError(chain.ChainElements.Count, policy);
         }
         // With PartialChain (OpenSSL's -partial_chain) a trust anchor need not be self-signed: the
         // chain may end at any anchor, which must itself be valid. Without it, as OpenSSL's default,
@@ -174,8 +175,9 @@ internal static class SenderCertificateValidator
         var anchorList = anchors ?? policy.TrustAnchors;
         if (policy.PartialChain)
         {
-            foreach (var element in chain.ChainElements)
+            for (int index = 0; index < chain.ChainElements.Count; index++)
             {
+                var element = chain.ChainElements[index];
                 if (anchorList.Any(a => a.RawData.AsSpan().SequenceEqual(element.Certificate.RawData)))
                 {
                     var problems = chain.ChainElements.TakeWhile(e => e != element).Append(element)
@@ -184,12 +186,25 @@ internal static class SenderCertificateValidator
                         .ToList();
                     if (problems.Count == 0)
                     {
-                        return null;
+                        return DepthError(index + 1, policy);
                     }
                 }
             }
         }
         var status = chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct();
         return string.Join("; ", status).Length > 0 ? string.Join("; ", status) : "no chain to a trust anchor";
+    }
+
+    /// <summary>
+    /// The chain-depth cap (as OpenSSL's verify depth: the certificates between the end entity and the trust
+    /// anchor); <paramref name="length"/> counts both ends. X509Chain has no depth limit of its own, so a valid but
+    /// longer chain is refused after building; building itself is bounded by the extraCerts cap.
+    /// </summary>
+    private static string? DepthError(int length, VerificationPolicy policy)
+    {
+        var intermediates = length - 2;
+        return intermediates > policy.MaxChainDepth
+            ? $"the chain has {intermediates} intermediate CA certificates, more than the limit of {policy.MaxChainDepth}"
+            : null;
     }
 }

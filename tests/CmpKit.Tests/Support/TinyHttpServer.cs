@@ -26,6 +26,8 @@ internal sealed class TinyHttpServer : IAsyncDisposable
         public bool Hang { get; init; }
         /// <summary>Send the body one byte at a time with this delay.</summary>
         public TimeSpan? Drip { get; init; }
+        /// <summary>Further header lines, e.g. Location for a redirect.</summary>
+        public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
     }
 
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
@@ -133,7 +135,7 @@ internal sealed class TinyHttpServer : IAsyncDisposable
     private static async Task WriteResponseAsync(NetworkStream stream, Response r, CancellationToken ct)
     {
         var sb = new StringBuilder();
-        sb.Append("HTTP/1.1 ").Append(r.Status).Append(r.Status == 200 ? " OK" : " Error").Append("\r\n");
+        sb.Append("HTTP/1.1 ").Append(r.Status).Append(r.Status switch { 200 => " OK", >= 300 and < 400 => " Redirect", _ => " Error" }).Append("\r\n");
         if (r.ContentType is not null)
         {
             sb.Append("Content-Type: ").Append(r.ContentType).Append("\r\n");
@@ -149,6 +151,10 @@ internal sealed class TinyHttpServer : IAsyncDisposable
         if (r.ConnectionClose)
         {
             sb.Append("Connection: close\r\n");
+        }
+        foreach (var (name, value) in r.Headers)
+        {
+            sb.Append(name).Append(": ").Append(value).Append("\r\n");
         }
         sb.Append("\r\n");
         await stream.WriteAsync(Encoding.ASCII.GetBytes(sb.ToString()), ct);
