@@ -123,6 +123,18 @@ public sealed partial class CmpServer
         }
     }
 
+    /// <summary>For tests: how many entries the transaction table holds (by key, and in start order), expired ones not yet swept included.</summary>
+    internal (int ByKey, int InOrder) TableSize
+    {
+        get
+        {
+            lock (_storeLock)
+            {
+                return (_transactions.Count, _transactionOrder.Count);
+            }
+        }
+    }
+
     /// <summary>A snapshot of the transaction with this transactionID, or null if unknown (or forgotten).</summary>
     /// <param name="transactionId">The transactionID.</param>
     public CmpServerTransaction? FindTransaction(ReadOnlySpan<byte> transactionId)
