@@ -26,6 +26,8 @@ internal sealed class TinyHttpServer : IAsyncDisposable
         public bool Hang { get; init; }
         /// <summary>Send the body one byte at a time with this delay.</summary>
         public TimeSpan? Drip { get; init; }
+        /// <summary>Send the headers and this many bytes of the body, then reset the connection (TCP RST).</summary>
+        public int? ResetAfter { get; init; }
         /// <summary>Further header lines, e.g. Location for a redirect.</summary>
         public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
     }
@@ -92,6 +94,11 @@ internal sealed class TinyHttpServer : IAsyncDisposable
                     await Task.Delay(Timeout.Infinite, _stop.Token);
                 }
                 await WriteResponseAsync(stream, response, _stop.Token);
+                if (response.ResetAfter is not null)
+                {
+                    client.Client.LingerState = new LingerOption(true, 0); // close = RST
+                    return;
+                }
                 if (response.ConnectionClose || request.Headers.TryGetValue("connection", out var c) && c.Equals("close", StringComparison.OrdinalIgnoreCase))
                 {
                     return;
@@ -168,6 +175,12 @@ internal sealed class TinyHttpServer : IAsyncDisposable
                 await stream.WriteAsync(chunk, ct);
                 await stream.WriteAsync("\r\n"u8.ToArray(), ct);
             }
+            return;
+        }
+        if (r.ResetAfter is int partial)
+        {
+            await stream.WriteAsync(r.Body.AsMemory(0, Math.Min(partial, r.Body.Length)), ct);
+            await stream.FlushAsync(ct);
             return;
         }
         if (r.Drip is { } drip)

@@ -72,6 +72,48 @@ public class HostileHttpServerTests
         Assert.DoesNotContain(cmp.Received, m => m.Body.Type == (int)CmpKit.Messages.BodyType.CertConf);
     }
 
+    [Fact]
+    public async Task Connection_refused_is_ConnectionFailed()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nothing listens there any more
+        var cmp = new ScriptedCmpServer();
+        using var http = new HttpClient(CmpHttpClientFactory.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+        var client = new CmpClient(new HttpCmpTransport(http, new Uri($"http://127.0.0.1:{port}/pkix/")), ResponseCheckTests.MacOptions(cmp));
+
+        var e = await Assert.ThrowsAsync<CmpException>(() => client.InitialEnrollAsync(ResponseCheckTests.Template(), Ct));
+
+        Assert.Equal(CmpFailureReason.ConnectionFailed, e.Reason);
+    }
+
+    [Theory]
+    [InlineData("closed mid-body")]
+    [InlineData("reset mid-body")]
+    [InlineData("truncated DER with a matching Content-Length")]
+    public async Task Response_cut_short_ends_with_CmpException(string how)
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, r => how switch
+        {
+            "closed mid-body" => r with { ContentLength = r.Body.Length, Body = r.Body[..(r.Body.Length / 2)], ConnectionClose = true },
+            "reset mid-body" => r with { ResetAfter = r.Body.Length / 2 },
+            _ => r with { Body = r.Body[..(r.Body.Length / 2)] },
+        });
+        using var http = new HttpClient(CmpHttpClientFactory.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+        var sw = Stopwatch.StartNew();
+
+        var e = await Assert.ThrowsAsync<CmpException>(() => Client(http, server, cmp).InitialEnrollAsync(ResponseCheckTests.Template(), Ct));
+
+        Assert.Contains(e.Reason, new[] { CmpFailureReason.MalformedResponse, CmpFailureReason.ConnectionFailed });
+        if (how.StartsWith("truncated", StringComparison.Ordinal))
+        {
+            Assert.Equal(CmpFailureReason.MalformedResponse, e.Reason);
+        }
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"took {sw.Elapsed}");
+    }
+
     /// <summary>DER made to hurt a decoder, each within the default 100 KiB response cap.</summary>
     public static TheoryData<string> Bombs() => [.. BombBodies.Keys];
 
