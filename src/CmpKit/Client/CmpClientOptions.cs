@@ -150,6 +150,14 @@ public sealed record CmpClientOptions
     /// </summary>
     public int MaxChainDepth { get; init; } = 10;
 
+    /// <summary>
+    /// C32: how long the client keeps polling after the server first said waiting, whatever the total timeout;
+    /// when it ends, one last pollReq is sent and a further pollRep fails with <see cref="CmpFailureReason.TotalTimeout"/>.
+    /// Applies to the blocking and the non-blocking form. Null or zero: no limit but <see cref="TotalTimeout"/>.
+    /// Default 1 day (OpenSSL has no such limit; its total timeout is unlimited by default).
+    /// </summary>
+    public TimeSpan? MaxPollingDuration { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>C31: the longest checkAfter accepted in a pollRep.</summary>
     public TimeSpan MaxCheckAfter { get; init; } = TimeSpan.FromDays(1);
 

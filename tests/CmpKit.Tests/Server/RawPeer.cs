@@ -30,6 +30,9 @@ internal sealed class RawPeer(Func<byte[], CancellationToken, Task<byte[]>> exch
 
     public int Pvno { get; set; } = 2;
 
+    /// <summary>The PBM iteration count of requests.</summary>
+    public int MacIterations { get; set; } = 500;
+
     public async Task<PkiMessage> SendAsync(PkiBody body, bool implicitConfirm = false)
     {
         var fields = new HeaderFields
@@ -43,7 +46,7 @@ internal sealed class RawPeer(Func<byte[], CancellationToken, Task<byte[]>> exch
             RecipNonce = RecipNonce,
             GeneralInfo = implicitConfirm ? [HeaderFields.ImplicitConfirm] : [],
         };
-        var protection = new MacProtectionSpec(secret, reference, HashAlgorithmName.SHA256, HashAlgorithmName.SHA256, 500, 16);
+        var protection = new MacProtectionSpec(secret, reference, HashAlgorithmName.SHA256, HashAlgorithmName.SHA256, MacIterations, 16);
         var request = MessageProtector.Protect(fields, body, protection);
         if (ExtraCerts.Count > 0)
         {

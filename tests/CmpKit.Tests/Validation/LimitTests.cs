@@ -33,6 +33,18 @@ public class LimitTests
         Assert.Equal(10, o.MaxChainDepth);
         Assert.Equal(100_000, o.MaxPbmIterations);
         Assert.Equal(TimeSpan.FromDays(1), o.MaxCheckAfter);
+        Assert.Equal(TimeSpan.FromDays(1), o.MaxPollingDuration);
+        Assert.Equal(TimeSpan.FromSeconds(120), o.MessageTimeout);
+        Assert.Null(o.TotalTimeout);
+        var s = new CmpKit.Server.MockCaOptions();
+        Assert.Equal(1000, s.MaxTransactions);
+        Assert.Equal(TimeSpan.FromMinutes(10), s.TransactionLifetime);
+        Assert.Equal(100, s.MaxExtraCertificates);
+        Assert.Equal(10, s.MaxChainDepth);
+        Assert.Equal(100_000, s.MaxPbmIterations);
+        var h = new CmpKit.Server.Http.CmpHttpOptions();
+        Assert.Equal(100 * 1024, h.MaxRequestSize);
+        Assert.Equal(TimeSpan.FromSeconds(30), h.RequestTimeout);
         Assert.Equal(100 * 1024, new CmpKit.Transport.HttpCmpTransport(new HttpClient(), new Uri("http://127.0.0.1/")).MaxResponseSize);
     }
 
@@ -213,5 +225,36 @@ public class LimitTests
 
         // Anchored at the first intermediate: two intermediates remain between it and the leaf.
         Assert.Null(NewCertificateChecks.Trusted(leaf.Certificate, [chain[^1]], [], state, new VerificationPolicy { MaxChainDepth = 2, PartialChain = true }));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task C32_polling_ends_at_MaxPollingDuration_without_a_total_timeout(bool defaultLimit)
+    {
+        // A server that says "waiting, check after an hour" for ever; no total timeout is configured.
+        var server = new ScriptedCmpServer { PollCount = 1000, CheckAfterSeconds = 3600 };
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = ResponseCheckTests.MacOptions(server) with { TotalTimeout = null };
+        options = defaultLimit ? options : options with { MaxPollingDuration = TimeSpan.FromMinutes(150) };
+        var limit = options.MaxPollingDuration!.Value;
+        var client = ResponseCheckTests.Client(server, options, time);
+
+        var task = client.InitialEnrollAsync(ResponseCheckTests.Template(), Ct);
+        var advanced = TimeSpan.Zero;
+        while (!task.IsCompleted && advanced < limit + TimeSpan.FromHours(3))
+        {
+            await Task.Delay(5, Ct);
+            time.Advance(TimeSpan.FromMinutes(10));
+            advanced += TimeSpan.FromMinutes(10);
+        }
+
+        var e = await Assert.ThrowsAsync<CmpException>(() => task);
+        Assert.Equal(CmpFailureReason.TotalTimeout, e.Reason);
+        Assert.Contains("MaxPollingDuration", e.Message, StringComparison.Ordinal);
+        // One pollReq per hour of the limit, and the last one when it ends; none after.
+        var polls = server.Received.Count(m => m.Body.Type == (int)BodyType.PollReq);
+        Assert.InRange(polls, (int)limit.TotalHours, (int)Math.Ceiling(limit.TotalHours) + 2);
+        Assert.InRange(advanced, limit - TimeSpan.FromHours(1), limit + TimeSpan.FromMinutes(30));
     }
 }

@@ -244,6 +244,29 @@ public class HostileClientTests
     }
 
     [Theory(Timeout = TimeoutMs)]
+    [InlineData(1001, false)]
+    [InlineData(1000, true)]
+    public async Task PBM_iteration_count_over_MaxPbmIterations_is_refused(int iterations, bool passes)
+    {
+        var server = new CmpServer(new MockCaOptions { SrvSecret = Secret, MaxPbmIterations = 1000 });
+        await using var host = await StartAsync(server, TestContext.Current.CancellationToken);
+        using var http = NewHttp();
+        var peer = Peer(http, host);
+        peer.MacIterations = iterations;
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        var response = await peer.SendAsync(Ir(key));
+
+        if (passes)
+        {
+            Assert.Equal(PkiStatus.Accepted, CertRepStatus(response));
+            return;
+        }
+        AssertError(response, PkiFailureInfo.BadAlg, "the request's MAC cannot be checked");
+        Assert.Empty(server.Transactions);
+    }
+
+    [Theory(Timeout = TimeoutMs)]
     [InlineData(3, 2, false)]
     [InlineData(3, 3, true)]
     public async Task Signer_chain_deeper_than_MaxChainDepth_is_signerNotTrusted(int intermediates, int cap, bool passes)
