@@ -139,7 +139,7 @@ public sealed partial class CmpServer
     /// <param name="transactionId">The transactionID.</param>
     public CmpServerTransaction? FindTransaction(ReadOnlySpan<byte> transactionId)
     {
-        var tx = Find(transactionId);
+        var tx = Find(transactionId, touch: false);
         if (tx is null)
         {
             return null;
@@ -310,8 +310,8 @@ public sealed partial class CmpServer
         };
     }
 
-    /// <summary>The transaction with this transactionID, unless unknown or expired; a found one counts as active now.</summary>
-    private ServerTransaction? Find(ReadOnlySpan<byte> transactionId)
+    /// <summary>The transaction with this transactionID, unless unknown or expired; with <paramref name="touch"/> (a request for it), it counts as active now.</summary>
+    private ServerTransaction? Find(ReadOnlySpan<byte> transactionId, bool touch = true)
     {
         var key = Convert.ToHexString(transactionId);
         var now = _time.GetUtcNow();
@@ -326,7 +326,10 @@ public sealed partial class CmpServer
                 Forget(node);
                 return null;
             }
-            node.Value.LastActivity = now;
+            if (touch)
+            {
+                node.Value.LastActivity = now;
+            }
             return node.Value;
         }
     }
