@@ -114,6 +114,8 @@ public sealed partial class CmpServer
             Untrusted = [.. _options.SrvUntrusted, .. CachedSenderChains()],
             IgnoreKeyUsage = true,
             IgnoreValidityPeriod = _options.NoCheckTime,
+            MaxExtraCertificates = _options.MaxExtraCertificates,
+            MaxChainDepth = _options.MaxChainDepth,
             Time = _time,
         };
         try

@@ -145,9 +145,32 @@ public sealed class MockCaOptions
     /// <summary>Validity of issued certificates when the request does not say (default 365 days).</summary>
     public TimeSpan DefaultValidity { get; init; } = TimeSpan.FromDays(365);
 
-    /// <summary>How many transactions are remembered (oldest forgotten first); default 1000.</summary>
+    /// <summary>
+    /// How many transactions are remembered at once, finished or not; when a new one would exceed it, the one
+    /// that started first is forgotten (its next request gets "no transaction with this transactionID is
+    /// open"). Default 1000.
+    /// </summary>
     public int MaxTransactions { get; init; } = 1000;
+
+    /// <summary>
+    /// How long a transaction is remembered after its last request; then it is forgotten as if it had never
+    /// been (a pollReq or certConf for it is refused). Never shorter than twice <see cref="CheckAfter"/>, so
+    /// that a client that polls as told is not cut off. Measured with the server's TimeProvider. Default 10 minutes.
+    /// </summary>
+    public TimeSpan TransactionLifetime { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>The highest PBM iteration count accepted in requests (DoS protection).</summary>
     public int MaxPbmIterations { get; init; } = 100_000;
+
+    /// <summary>
+    /// The most certificates accepted in the extraCerts of a request (DoS protection: each is decoded and
+    /// offered to path building); a request with more gets a badRequest error before any is decoded. Default 100.
+    /// </summary>
+    public int MaxExtraCertificates { get; init; } = 100;
+
+    /// <summary>
+    /// The most intermediate CA certificates in the chain from a request's signer to a trust anchor (as
+    /// OpenSSL's -verify_depth: neither end counts); a longer chain is not trusted (signerNotTrusted). Default 10.
+    /// </summary>
+    public int MaxChainDepth { get; init; } = 10;
 }

@@ -7,6 +7,12 @@ namespace CmpKit.Server;
 internal sealed class ServerTransaction(byte[] transactionId, BodyType requestType)
 {
     public byte[] TransactionId { get; } = transactionId;
+
+    /// <summary>The key in the server's table (the transactionID in hex).</summary>
+    public string Key { get; init; } = Convert.ToHexString(transactionId);
+
+    /// <summary>When the last request of this transaction arrived; guarded by the server's store lock.</summary>
+    public DateTimeOffset LastActivity { get; set; }
     public BodyType RequestType { get; } = requestType;
     public BodyType ResponseType => RequestType switch
     {

@@ -49,6 +49,11 @@ public enum CmpFailureReason
     TransactionIdMismatch,
     /// <summary>C12: the response's recipNonce is not the senderNonce of the request it answers.</summary>
     RecipNonceMismatch,
+    /// <summary>
+    /// C7, C27, C36: the response carries more certificates in one list (extraCerts, caPubs, a caCerts value) than
+    /// <c>CmpClientOptions.MaxExtraCertificates</c> or <c>MaxCaCertificates</c> allow.
+    /// </summary>
+    TooManyCertificates,
 
     // ---- protection (C14-C20) -------------------------------------------------------------
     /// <summary>C14: the response is MAC-protected but no shared secret is configured.</summary>

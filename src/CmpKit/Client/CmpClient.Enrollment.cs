@@ -82,6 +82,7 @@ public sealed partial class CmpClient
                 PollCertReqId = certResponse.CertReqID.LongValueExact; // waiting: poll (C22)
                 return false;
             }
+            HeaderChecks.CaCertificatesWithinCap(rep.GetCAPubs()?.Length ?? 0, client._options.MaxCaCertificates, "caPubs"); // C27 (cap)
             Tx.CaPubs = Certificates.ToDotNet(rep.GetCAPubs());
             var certReqId = certResponse.CertReqID.LongValueExact;
             if (status.Status == PkiStatus.GrantedWithMods)
