@@ -4,6 +4,7 @@ using CmpKit.Messages;
 using CmpKit.Protection;
 using Microsoft.Extensions.Logging;
 using Org.BouncyCastle.Asn1.Cmp;
+using Org.BouncyCastle.Asn1.Crmf;
 
 namespace CmpKit.Server;
 
@@ -14,7 +15,7 @@ public sealed partial class CmpServer
 
     /// <summary>The decision on a certificate request before it is sent (possibly after polling).</summary>
     private readonly record struct Decision(long CertReqId, PkiStatus Status, PkiFailureInfo Failure, IReadOnlyList<string> Texts,
-        X509Certificate2? Certificate);
+        X509Certificate2? Certificate, EncryptedKey? PrivateKey = null);
 
     /// <summary>ir, cr, kur, p10cr (RFC 9810, sections 5.3.1-5.3.5): check, issue, answer (or tell the client to wait).</summary>
     private byte[] HandleCertificateRequest(PkiMessage message, RequestContext rc)
@@ -29,10 +30,15 @@ public sealed partial class CmpServer
         {
             tx.MessageCount++;
             tx.ClientAskedImplicitConfirm = RequestReader.AsksImplicitConfirm(message.Header);
+            if (CheckCertProfile(message) is { } profileProblem)
+            {
+                tx.State = CmpServerTransactionState.RejectedByServer;
+                return Error(rc, profileProblem.Failure, profileProblem.Text, tx);
+            }
             Decision decision;
             try
             {
-                decision = type == BodyType.P10cr ? DecideP10(message) : DecideCrmf(message);
+                decision = type == BodyType.P10cr ? DecideP10(message) : DecideCrmf(message, rc);
             }
             catch (CmpException e)
             {
@@ -44,6 +50,7 @@ public sealed partial class CmpServer
             tx.FinalFailure = decision.Failure;
             tx.FinalTexts = decision.Texts;
             tx.Certificate = decision.Certificate;
+            tx.PrivateKey = decision.PrivateKey;
 
             if (_options.PollCount > 0)
             {
@@ -68,21 +75,29 @@ public sealed partial class CmpServer
             : implicitConfirm ? CmpServerTransactionState.ImplicitlyConfirmed
             : CmpServerTransactionState.AwaitingConfirmation;
         var body = ResponseBuilder.CertRep(tx.ResponseType, tx.CertReqId, tx.FinalStatus, tx.FinalFailure, tx.FinalTexts,
-            tx.Certificate, granted ? _options.RspCaPubs : []);
+            tx.Certificate, granted ? _options.RspCaPubs : [], granted ? tx.PrivateKey : null);
         _logger.LogInformation("CMP server: {Type} {Outcome}", BodyTypes.Name(tx.RequestType),
             granted ? $"granted: '{tx.Certificate!.Subject}'" : CmpStatusInfo.StatusName(tx.FinalStatus));
         return Respond(rc, body, negative: tx.FinalStatus == PkiStatus.Rejection, tx, implicitConfirm, _options.RspExtraCerts);
     }
 
-    /// <summary>ir/cr/kur: one CertReqMsg, its POP (RFC 4211, section 4), its template.</summary>
-    private Decision DecideCrmf(PkiMessage message)
+    /// <summary>
+    /// ir/cr/kur: one CertReqMsg, its POP (RFC 4211, section 4), its template. A request without POP is
+    /// accepted only when it asks for central key generation (RFC 9483, section 4.1.6).
+    /// </summary>
+    private Decision DecideCrmf(PkiMessage message, RequestContext rc)
     {
         var request = RequestReader.ReadCertRequest(message.Body);
         if (request.RequestCount != 1)
         {
             return Reject(request.CertReqId, PkiFailureInfo.BadRequest, "only one certificate request per message is supported");
         }
-        switch (request.Pop)
+        if (request.CentralKey == CentralKeyRequest.Inconsistent)
+        {
+            return Reject(request.CertReqId, PkiFailureInfo.BadPop,
+                "the request has a proof of possession but a publicKey without key bits (central key generation takes no POP)");
+        }
+        switch (request.CentralKey == CentralKeyRequest.Yes ? PopResult.Verified : request.Pop)
         {
             case PopResult.Verified:
                 break;
@@ -104,7 +119,108 @@ public sealed partial class CmpServer
         {
             return Reject(request.CertReqId, PkiFailureInfo.BadCertId, "oldCertID does not identify the reference certificate");
         }
+        if (request.CentralKey == CentralKeyRequest.Yes)
+        {
+            return DecideCentralKey(message, rc, request);
+        }
         return Decide(message, request.CertReqId, request.Subject, request.PublicKeyInfo, request.Extensions, request.NotBefore, request.NotAfter);
+    }
+
+    /// <summary>
+    /// Central key generation (RFC 9810, section 5.3.4; RFC 9483, section 4.1.6): the key pair is
+    /// <see cref="MockCaOptions.RspKey"/> or a fresh one of the requested algorithm, certified as usual,
+    /// signed by the server's signing key (the key generation authority) and encrypted for the
+    /// requester: for the certificate that signed the request, or with the MAC secret.
+    /// </summary>
+    private Decision DecideCentralKey(PkiMessage message, RequestContext rc, CertRequestData request)
+    {
+        var id = request.CertReqId;
+        KeyRecipient? recipient = rc.Protection switch
+        {
+            ProtectionVerifier.ProtectionKind.Mac when _options.SrvSecret is { IsEmpty: false } secret => new PasswordKeyRecipient(secret.ToArray()),
+            ProtectionVerifier.ProtectionKind.Signature when rc.Signer is { } signer => new CertificateKeyRecipient(signer),
+            _ => null,
+        };
+        if (recipient is null)
+        {
+            return Reject(id, PkiFailureInfo.NotAuthorized,
+                "central key generation needs a MAC- or signature-protected request: there is nothing to encrypt the new private key for");
+        }
+        if (_signer is null || _signerKey is null)
+        {
+            return Reject(id, PkiFailureInfo.SystemUnavail, "this server has no signing key to sign centrally generated keys with");
+        }
+        if (_options.RspCert is not null && _options.RspKey is null)
+        {
+            return Reject(id, PkiFailureInfo.SystemUnavail,
+                "this server returns a fixed certificate (rsp_cert) but has no rsp_key to go with it for central key generation");
+        }
+        AsymmetricAlgorithm key;
+        bool generated = _options.RspKey is null;
+        try
+        {
+            key = _options.RspKey ?? GenerateKey(request.RequestedKeyAlgorithm);
+        }
+        catch (CmpException e)
+        {
+            return Reject(id, PkiFailureInfo.BadAlg, e.Message);
+        }
+        try
+        {
+            var decision = Decide(message, id, request.Subject, key.ExportSubjectPublicKeyInfo(), request.Extensions, request.NotBefore, request.NotAfter);
+            if (decision.Certificate is null)
+            {
+                return decision;
+            }
+            var sealedKey = EnvelopedPrivateKey.Seal(key, _signer, _signerKey, [], recipient, HashAlgorithmName.SHA256);
+            _logger.LogInformation("CMP server: central key generation: {Kind} key encrypted for {Recipient}", key is RSA ? "RSA" : "EC",
+                recipient is PasswordKeyRecipient ? "the shared secret" : $"'{((CertificateKeyRecipient)recipient).Certificate.Subject}'");
+            return decision with { PrivateKey = sealedKey };
+        }
+        catch (Exception e) when (e is CmpException or CryptographicException)
+        {
+            return Reject(id, PkiFailureInfo.SystemFailure, "the new private key cannot be sealed: " + e.Message);
+        }
+        finally
+        {
+            if (generated)
+            {
+                key.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A key pair of the algorithm the template names (RFC 9483, section 4.1.6: publicKey with only the
+    /// algorithm): RSA 2048, or EC on the named curve; EC P-256 when no algorithm is given.
+    /// </summary>
+    private static AsymmetricAlgorithm GenerateKey(byte[]? algorithmIdentifier)
+    {
+        if (algorithmIdentifier is null)
+        {
+            return ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        }
+        var algorithm = Org.BouncyCastle.Asn1.X509.AlgorithmIdentifier.GetInstance(algorithmIdentifier);
+        switch (algorithm.Algorithm.Id)
+        {
+            case "1.2.840.113549.1.1.1":
+                return RSA.Create(2048);
+            case "1.2.840.10045.2.1":
+                if (algorithm.Parameters is Org.BouncyCastle.Asn1.DerObjectIdentifier curve)
+                {
+                    try
+                    {
+                        return ECDsa.Create(ECCurve.CreateFromValue(curve.Id));
+                    }
+                    catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException)
+                    {
+                        throw new CmpException(CmpFailureReason.InvalidOptions, $"cannot generate EC keys on curve {curve.Id}", innerException: e);
+                    }
+                }
+                return ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            default:
+                throw new CmpException(CmpFailureReason.InvalidOptions, $"cannot generate keys of type {algorithm.Algorithm.Id} (RSA and EC only)");
+        }
     }
 
     /// <summary>p10cr: the PKCS#10 signature is the POP (RFC 2986; RFC 9810, section 5.3.4).</summary>

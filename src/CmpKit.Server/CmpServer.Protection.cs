@@ -31,7 +31,7 @@ public sealed partial class CmpServer
         var problem = kind switch
         {
             ProtectionVerifier.ProtectionKind.Mac => CheckMac(message),
-            ProtectionVerifier.ProtectionKind.Signature => CheckSignature(message),
+            ProtectionVerifier.ProtectionKind.Signature => CheckSignature(message, rc),
             _ => _options.AcceptUnprotected || (_options.AcceptUnprotectedErrors && IsNegativeRequest(message)) ? null
                 : new RequestProblem(PkiFailureInfo.BadMessageCheck, "the request is not protected"),
         };
@@ -39,6 +39,10 @@ public sealed partial class CmpServer
         {
             _logger.LogWarning("CMP server: accepting a request with invalid protection: {Text}", problem.Value.Text);
             return null;
+        }
+        if (problem is null && kind is ProtectionVerifier.ProtectionKind.Mac or ProtectionVerifier.ProtectionKind.Signature)
+        {
+            CacheExtraCerts(message);
         }
         return problem;
     }
@@ -88,7 +92,7 @@ public sealed partial class CmpServer
     /// whose SKID is the senderKID, when both exist) must verify the signature and chain to the trust
     /// anchors (custom root trust; no revocation checks). Key usage is not required of clients.
     /// </summary>
-    private RequestProblem? CheckSignature(PkiMessage message)
+    private RequestProblem? CheckSignature(PkiMessage message, RequestContext rc)
     {
         List<X509Certificate2> extraCerts;
         try
@@ -107,14 +111,31 @@ public sealed partial class CmpServer
         var policy = new VerificationPolicy
         {
             TrustAnchors = anchors,
-            Untrusted = [.. _options.SrvUntrusted],
+            Untrusted = [.. _options.SrvUntrusted, .. CachedSenderChains()],
             IgnoreKeyUsage = true,
             IgnoreValidityPeriod = _options.NoCheckTime,
+            MaxExtraCertificates = _options.MaxExtraCertificates,
+            MaxChainDepth = _options.MaxChainDepth,
             Time = _time,
         };
         try
         {
-            SenderCertificateValidator.Validate(message, extraCerts, new TransactionState(), policy);
+            var state = new TransactionState();
+            try
+            {
+                SenderCertificateValidator.Validate(message, extraCerts, state, policy);
+            }
+            catch (CmpException e) when (e.Reason is CmpFailureReason.SenderCertificateNotFound or CmpFailureReason.SenderCertificateUntrusted
+                                         && CachedExtraCertificates is { Count: > 0 } cached)
+            {
+                // Only then the certificates kept from earlier requests: a client that sends its chain is judged by
+                // it alone (a kept certificate with the same name as one of its chain must not get in the way).
+                state = new TransactionState();
+                SenderCertificateValidator.Validate(message, extraCerts, state,
+                    policy with { Untrusted = [.. policy.Untrusted, .. cached] });
+            }
+            rc.Signer = state.ValidatedSender;
+            RememberSenderChain(state.ValidatedSender, extraCerts, policy);
             return null;
         }
         catch (CmpException e)
@@ -126,6 +147,55 @@ public sealed partial class CmpServer
                 _ => PkiFailureInfo.BadMessageCheck,
             };
             return new RequestProblem(failure, e.Message.Replace("response", "request", StringComparison.Ordinal));
+        }
+    }
+
+    // Sender certificate caching (as OpenSSL's mock server keeps the sender certificate it validated): the
+    // intermediates of the chains of the last validated request signers, so that a later request by the same
+    // signer need not carry its chain in extraCerts again. They are only untrusted certificates: every chain
+    // is still validated to the trust anchors.
+    private const int MaxCachedSenderChains = 16;
+    private readonly Lock _senderChainLock = new();
+    private readonly List<X509Certificate2[]> _senderChains = [];
+
+    private List<X509Certificate2> CachedSenderChains()
+    {
+        lock (_senderChainLock)
+        {
+            return _senderChains.SelectMany(c => c).ToList();
+        }
+    }
+
+    private void RememberSenderChain(X509Certificate2? signer, IReadOnlyList<X509Certificate2> extraCerts, VerificationPolicy policy)
+    {
+        if (signer is null)
+        {
+            return;
+        }
+        using var chain = new X509Chain();
+        var p = chain.ChainPolicy;
+        p.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        p.RevocationMode = X509RevocationMode.NoCheck;
+        p.DisableCertificateDownloads = true;
+        p.VerificationFlags = X509VerificationFlags.AllFlags;
+        p.CustomTrustStore.AddRange(policy.TrustAnchors.ToArray());
+        p.ExtraStore.AddRange(extraCerts.Concat(policy.Untrusted).ToArray());
+        chain.Build(signer);
+        var intermediates = chain.ChainElements.Skip(1).Select(e => e.Certificate)
+            .Where(c => !policy.TrustAnchors.Any(a => a.RawData.AsSpan().SequenceEqual(c.RawData)))
+            .Select(c => X509CertificateLoader.LoadCertificate(c.RawData)).ToArray();
+        if (intermediates.Length == 0)
+        {
+            return;
+        }
+        lock (_senderChainLock)
+        {
+            _senderChains.RemoveAll(c => c.Length == intermediates.Length && c.Zip(intermediates).All(x => x.First.RawData.AsSpan().SequenceEqual(x.Second.RawData)));
+            _senderChains.Add(intermediates);
+            if (_senderChains.Count > MaxCachedSenderChains)
+            {
+                _senderChains.RemoveAt(0);
+            }
         }
     }
 

@@ -28,8 +28,13 @@ public sealed partial class CmpServer
     private void Remember(X509Certificate2 certificate) =>
         _known.TryAdd(Key(certificate.IssuerName, certificate.SerialNumberBytes.Span), new KnownCertificate(certificate));
 
+    /// <summary>
+    /// The key of a certificate by issuer and serial number. The issuer is compared as OpenSSL's X509_NAME_cmp
+    /// compares names (RFC 5280, section 7.1), so an rr naming the issuer with other string types, case or
+    /// spacing (as <c>-issuer /C=AU/...</c> gives UTF8String where the certificate has PrintableString) still matches.
+    /// </summary>
     private static string Key(X500DistinguishedName issuer, ReadOnlySpan<byte> serial) =>
-        Convert.ToHexString(issuer.RawData) + "/" + Convert.ToHexString(serial.TrimStart((byte)0));
+        (Names.Canonical(issuer.RawData) ?? "raw:" + Convert.ToHexString(issuer.RawData)) + "#" + Convert.ToHexString(serial.TrimStart((byte)0));
 
     /// <summary>
     /// rr (RFC 9810, section 5.3.9) answered with rp (5.3.10). As OpenSSL's mock server: an rr without issuer or
@@ -77,31 +82,4 @@ public sealed partial class CmpServer
 
     private byte[] Rp(RequestContext rc, PkiStatus status, PkiFailureInfo failure, IReadOnlyList<string> texts) =>
         Respond(rc, ResponseBuilder.Rp(status, failure, texts), negative: status == PkiStatus.Rejection);
-
-    /// <summary>
-    /// genm (RFC 9810, section 5.3.19) answered with genp (5.3.20). id-it-caCerts gets the CA certificates
-    /// (<see cref="MockCaOptions.RspCaPubs"/>, else the issuing CA's certificate); every other InfoTypeAndValue is
-    /// echoed back, as OpenSSL's mock server does; an empty genm gets an empty genp.
-    /// </summary>
-    private byte[] HandleGeneralMessage(Org.BouncyCastle.Asn1.Cmp.PkiMessage message, RequestContext rc)
-    {
-        IReadOnlyList<Org.BouncyCastle.Asn1.Cmp.InfoTypeAndValue> itavs;
-        try
-        {
-            itavs = ServerBodies.ReadGeneralMessage(message.Body);
-        }
-        catch (CmpException e)
-        {
-            return Error(rc, PkiFailureInfo.BadDataFormat, e.Message);
-        }
-        _logger.LogInformation("CMP server: genm with {Count} InfoTypeAndValue(s){Types}", itavs.Count,
-            itavs.Count == 0 ? "" : ": " + string.Join(", ", itavs.Select(ServerBodies.InfoType)));
-        var answers = itavs.Select(itav => ServerBodies.AsksForCaCerts(itav) ? ServerBodies.CaCerts(CaCertificates()) : itav);
-        return Respond(rc, ServerBodies.Genp(answers), negative: false);
-    }
-
-    private List<X509Certificate2> CaCertificates() =>
-        _options.RspCaPubs.Count > 0 ? [.. _options.RspCaPubs]
-        : CertificateAuthority is { } ca ? [ca.Certificate]
-        : [];
 }

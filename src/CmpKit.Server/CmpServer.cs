@@ -17,7 +17,9 @@ namespace CmpKit.Server;
 /// </summary>
 /// <remarks>
 /// Files: this one dispatches and builds responses; CmpServer.Protection.cs checks request protection
-/// and chooses response protection; CmpServer.Enrollment.cs handles ir/cr/kur/p10cr, pollReq and certConf.
+/// and chooses response protection; CmpServer.ExtraCerts.cs keeps the certificates requests brought;
+/// CmpServer.Enrollment.cs handles ir/cr/kur/p10cr, pollReq and certConf; CmpServer.Profiles.cs checks
+/// the certProfile of certificate requests; CmpServer.Revocation.cs handles rr; CmpServer.GeneralMessages.cs genm.
 /// </remarks>
 public sealed partial class CmpServer
 {
@@ -29,12 +31,17 @@ public sealed partial class CmpServer
     private readonly MacProtectionSpec? _macProtection;
     private readonly SignatureProtectionSpec? _signatureProtection;
     private readonly X509Certificate2? _signer;
+    private readonly AsymmetricAlgorithm? _signerKey; // also signs centrally generated keys (the KGA)
     private readonly PkiFailureInfo _configuredFailure;
+    private readonly CrlData? _rspCrl;
 
-    // Transactions by transactionID (hex), bounded: the oldest are forgotten first.
+    // Transactions by transactionID (hex), in the order they started. Bounded by MaxTransactions (the first
+    // started is forgotten first) and by TransactionLifetime after the last request (swept now and then,
+    // and never found once expired).
     private readonly Lock _storeLock = new();
-    private readonly Dictionary<string, ServerTransaction> _transactions = [];
-    private readonly Queue<string> _transactionOrder = new();
+    private readonly Dictionary<string, LinkedListNode<ServerTransaction>> _transactions = [];
+    private readonly LinkedList<ServerTransaction> _transactionOrder = new();
+    private DateTimeOffset _nextSweep;
     private int _messageCount;
 
     /// <summary>Creates the server.</summary>
@@ -53,6 +60,17 @@ public sealed partial class CmpServer
         _logger = logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         Validate(options);
+        if (options.RspCrl is { } rspCrl)
+        {
+            try
+            {
+                _rspCrl = ServerBodies.ReadCrl(rspCrl);
+            }
+            catch (CmpException e)
+            {
+                throw new ArgumentException("RspCrl is not a DER CRL: " + e.Message, nameof(options), e);
+            }
+        }
 
         if (certificateAuthority is not null)
         {
@@ -76,11 +94,13 @@ public sealed partial class CmpServer
         if (options.SrvCert is { } srvCert)
         {
             _signer = srvCert;
+            _signerKey = options.SrvKey;
             _signatureProtection = new SignatureProtectionSpec(srvCert, options.SrvKey!, [], HashAlgorithmName.SHA256, false);
         }
         else if (CertificateAuthority is MockCertificateAuthority mock)
         {
             _signer = mock.Certificate;
+            _signerKey = mock.Key;
             _signatureProtection = new SignatureProtectionSpec(mock.Certificate, mock.Key, [], HashAlgorithmName.SHA256, false);
         }
         _configuredFailure = (PkiFailureInfo)(options.FailureBits | (options.Failure >= 0 ? 1 << options.Failure : 0));
@@ -111,11 +131,24 @@ public sealed partial class CmpServer
         get
         {
             List<ServerTransaction> list;
+            var now = _time.GetUtcNow();
             lock (_storeLock)
             {
-                list = _transactionOrder.Where(_transactions.ContainsKey).Select(k => _transactions[k]).ToList();
+                list = _transactionOrder.Where(t => !IsExpired(t, now)).ToList();
             }
             return list.Select(t => { lock (t) { return t.Snapshot(); } }).ToList();
+        }
+    }
+
+    /// <summary>For tests: how many entries the transaction table holds (by key, and in start order), expired ones not yet swept included.</summary>
+    internal (int ByKey, int InOrder) TableSize
+    {
+        get
+        {
+            lock (_storeLock)
+            {
+                return (_transactions.Count, _transactionOrder.Count);
+            }
         }
     }
 
@@ -123,7 +156,7 @@ public sealed partial class CmpServer
     /// <param name="transactionId">The transactionID.</param>
     public CmpServerTransaction? FindTransaction(ReadOnlySpan<byte> transactionId)
     {
-        var tx = Find(transactionId);
+        var tx = Find(transactionId, touch: false);
         if (tx is null)
         {
             return null;
@@ -208,6 +241,13 @@ public sealed partial class CmpServer
         {
             return Error(rc, PkiFailureInfo.BadRequest, "the request's sender is not a directoryName");
         }
+        if ((message.GetExtraCerts()?.Length ?? 0) is var extraCertCount && extraCertCount > _options.MaxExtraCertificates)
+        {
+            // Checked before protection: the certificates are not decoded, nor offered to path building.
+            _logger.LogWarning("CMP server: rejecting {Type} with {Count} extraCerts", BodyTypes.Name(type), extraCertCount);
+            return Error(rc, PkiFailureInfo.BadRequest,
+                $"the request carries {extraCertCount} certificates in extraCerts, more than the limit of {_options.MaxExtraCertificates}");
+        }
         if (CheckProtection(message, rc) is { } protectionError)
         {
             _logger.LogWarning("CMP server: rejecting {Type}: {Text}", BodyTypes.Name(type), protectionError.Text);
@@ -287,12 +327,27 @@ public sealed partial class CmpServer
         };
     }
 
-    private ServerTransaction? Find(ReadOnlySpan<byte> transactionId)
+    /// <summary>The transaction with this transactionID, unless unknown or expired; with <paramref name="touch"/> (a request for it), it counts as active now.</summary>
+    private ServerTransaction? Find(ReadOnlySpan<byte> transactionId, bool touch = true)
     {
         var key = Convert.ToHexString(transactionId);
+        var now = _time.GetUtcNow();
         lock (_storeLock)
         {
-            return _transactions.GetValueOrDefault(key);
+            if (!_transactions.TryGetValue(key, out var node))
+            {
+                return null;
+            }
+            if (IsExpired(node.Value, now))
+            {
+                Forget(node);
+                return null;
+            }
+            if (touch)
+            {
+                node.Value.LastActivity = now;
+            }
+            return node.Value;
         }
     }
 
@@ -300,27 +355,59 @@ public sealed partial class CmpServer
     private ServerTransaction? Start(byte[] transactionId, BodyType type)
     {
         var key = Convert.ToHexString(transactionId);
+        var now = _time.GetUtcNow();
         lock (_storeLock)
         {
+            SweepExpired(now);
             if (_transactions.TryGetValue(key, out var existing))
             {
-                // A transactionID is "in use" while its transaction runs. Once it has ended, a new
-                // request with it starts afresh, as with OpenSSL's mock server (which -reqin relies on).
-                if (existing.State is CmpServerTransactionState.Polling or CmpServerTransactionState.AwaitingConfirmation)
+                // A transactionID is "in use" while its transaction runs. Once it has ended (or expired), a
+                // new request with it starts afresh, as with OpenSSL's mock server (which -reqin relies on).
+                if (!IsExpired(existing.Value, now)
+                    && existing.Value.State is CmpServerTransactionState.Polling or CmpServerTransactionState.AwaitingConfirmation)
                 {
                     return null;
                 }
-                _transactions.Remove(key);
+                Forget(existing);
             }
-            var tx = new ServerTransaction(transactionId, type);
-            _transactions.Add(key, tx);
-            _transactionOrder.Enqueue(key);
-            while (_transactions.Count > _options.MaxTransactions && _transactionOrder.TryDequeue(out var oldest))
+            var tx = new ServerTransaction(transactionId, type) { Key = key, LastActivity = now };
+            _transactions.Add(key, _transactionOrder.AddLast(tx));
+            while (_transactions.Count > _options.MaxTransactions && _transactionOrder.First is { } oldest)
             {
-                _transactions.Remove(oldest);
+                Forget(oldest);
             }
             return tx;
         }
+    }
+
+    /// <summary>How long a transaction lives after its last request: TransactionLifetime, at least twice checkAfter.</summary>
+    private TimeSpan IdleLimit => TimeSpan.FromTicks(Math.Max(_options.TransactionLifetime.Ticks, TimeSpan.FromSeconds(2L * _options.CheckAfter).Ticks));
+
+    private bool IsExpired(ServerTransaction tx, DateTimeOffset now) => now - tx.LastActivity > IdleLimit;
+
+    /// <summary>Forgets every expired transaction, at most four times per lifetime (each sweep walks the whole table).</summary>
+    private void SweepExpired(DateTimeOffset now)
+    {
+        if (now < _nextSweep)
+        {
+            return;
+        }
+        _nextSweep = now + IdleLimit / 4;
+        for (var node = _transactionOrder.First; node is not null;)
+        {
+            var next = node.Next;
+            if (IsExpired(node.Value, now))
+            {
+                Forget(node);
+            }
+            node = next;
+        }
+    }
+
+    private void Forget(LinkedListNode<ServerTransaction> node)
+    {
+        _transactions.Remove(node.Value.Key);
+        _transactionOrder.Remove(node);
     }
 
     private static void Validate(MockCaOptions o)
@@ -349,9 +436,21 @@ public sealed partial class CmpServer
         {
             throw new ArgumentException("Failure must be -1 or 0..26, FailureBits 0..2^27-1", nameof(o));
         }
-        if (o.MaxTransactions < 1 || o.MaxPbmIterations < 1 || o.DefaultValidity <= TimeSpan.Zero)
+        if (o.MaxTransactions < 1 || o.MaxPbmIterations < 1 || o.DefaultValidity <= TimeSpan.Zero || o.TransactionLifetime <= TimeSpan.Zero)
         {
-            throw new ArgumentException("MaxTransactions, MaxPbmIterations and DefaultValidity must be positive", nameof(o));
+            throw new ArgumentException("MaxTransactions, MaxPbmIterations, DefaultValidity and TransactionLifetime must be positive", nameof(o));
+        }
+        if (o.MaxExtraCertificates < 0 || o.MaxChainDepth < 0)
+        {
+            throw new ArgumentException("MaxExtraCertificates and MaxChainDepth must not be negative", nameof(o));
+        }
+        if (o.MaxCachedExtraCerts < 0)
+        {
+            throw new ArgumentException("MaxCachedExtraCerts must not be negative", nameof(o));
+        }
+        if (o.RspNewWithNew is null && (o.RspNewWithOld is not null || o.RspOldWithNew is not null))
+        {
+            throw new ArgumentException("RspNewWithOld and RspOldWithNew need RspNewWithNew", nameof(o));
         }
     }
 
@@ -365,6 +464,8 @@ public sealed partial class CmpServer
         public byte[]? SenderNonce { get; private init; }
         public byte[]? RecipNonce { get; private init; }
         public ProtectionVerifier.ProtectionKind Protection { get; set; }
+        /// <summary>The certificate that validly signed a signature-protected request (central keys are encrypted for it).</summary>
+        public X509Certificate2? Signer { get; set; }
 
         public static RequestContext From(PkiMessage message)
         {

@@ -36,7 +36,11 @@ public sealed class MockCaOptions
     /// <summary>A fixed certificate returned by every enrollment instead of issuing one (OpenSSL's <c>-rsp_cert</c>).</summary>
     public X509Certificate2? RspCert { get; init; }
 
-    /// <summary>The private key of <see cref="RspCert"/> for central key generation (OpenSSL's <c>-rsp_key</c>); not sent yet.</summary>
+    /// <summary>
+    /// The key pair returned on central key generation (OpenSSL's <c>-rsp_key</c>), the private key of
+    /// <see cref="RspCert"/> when that is set. Without it, a fresh key of the requested algorithm is generated
+    /// (then <see cref="RspCert"/> must not be set, since it could not match).
+    /// </summary>
     public AsymmetricAlgorithm? RspKey { get; init; }
 
     /// <summary>Certificates added to extraCerts of ip/cp/kup, after the signer certificate (OpenSSL's <c>-rsp_extracerts</c>).</summary>
@@ -44,6 +48,44 @@ public sealed class MockCaOptions
 
     /// <summary>Certificates sent as caPubs in ip/cp/kup (OpenSSL's <c>-rsp_capubs</c>).</summary>
     public X509Certificate2Collection RspCaPubs { get; init; } = [];
+
+    /// <summary>
+    /// The DER CRL a genm with id-it-crlStatusList is answered with (OpenSSL's <c>-rsp_crl</c>; RFC 9483, section 4.3.4):
+    /// sent when the client's CRLStatus names its issuer (or a distribution point) and has no thisUpdate, or an older
+    /// one; otherwise the id-it-crls answer has no value. Null: every such genm gets an answer without a CRL.
+    /// </summary>
+    public ReadOnlyMemory<byte>? RspCrl { get; init; }
+
+    /// <summary>
+    /// The new root CA certificate a genm with id-it-rootCaCert is answered with in id-it-rootCaKeyUpdate (OpenSSL's
+    /// <c>-rsp_newwithnew</c>; RFC 9483, section 4.3.2), unless the client's oldWithOld has another subject. Null: the
+    /// answer has no value (no update available).
+    /// </summary>
+    public X509Certificate2? RspNewWithNew { get; init; }
+
+    /// <summary>The newWithOld link certificate of the rootCaKeyUpdate answer (OpenSSL's <c>-rsp_newwithold</c>); needs <see cref="RspNewWithNew"/>.</summary>
+    public X509Certificate2? RspNewWithOld { get; init; }
+
+    /// <summary>The oldWithNew link certificate of the rootCaKeyUpdate answer (OpenSSL's <c>-rsp_oldwithnew</c>); needs <see cref="RspNewWithNew"/>.</summary>
+    public X509Certificate2? RspOldWithNew { get; init; }
+
+    /// <summary>
+    /// The certificate profiles a certificate request may name in its certProfile generalInfo (RFC 9810, section
+    /// 5.1.1.4); a request naming another profile (its first entry counts) is rejected with badCertTemplate.
+    /// Default: "profile1", the one profile OpenSSL's mock server knows. Null: any profile is accepted.
+    /// </summary>
+    public IReadOnlyCollection<string>? CertProfiles { get; init; } = ["profile1"];
+
+    /// <summary>
+    /// Do not keep the certificates received in requests' extraCerts (OpenSSL's <c>-no_cache_extracerts</c>). By
+    /// default, as OpenSSL's server does, the extraCerts of every request whose protection verified are kept (up to
+    /// <see cref="MaxCachedExtraCerts"/>, oldest forgotten first) as untrusted certificates for building the chains
+    /// of later signed requests, so that a client need not send its chain again.
+    /// </summary>
+    public bool NoCacheExtraCerts { get; init; }
+
+    /// <summary>How many certificates from requests' extraCerts are kept at most (see <see cref="NoCacheExtraCerts"/>); default 256.</summary>
+    public int MaxCachedExtraCerts { get; init; } = 256;
 
     /// <summary>
     /// How many times the client is told to wait before it gets the certificate (OpenSSL's <c>-poll_count</c>):
@@ -103,9 +145,32 @@ public sealed class MockCaOptions
     /// <summary>Validity of issued certificates when the request does not say (default 365 days).</summary>
     public TimeSpan DefaultValidity { get; init; } = TimeSpan.FromDays(365);
 
-    /// <summary>How many transactions are remembered (oldest forgotten first); default 1000.</summary>
+    /// <summary>
+    /// How many transactions are remembered at once, finished or not; when a new one would exceed it, the one
+    /// that started first is forgotten (its next request gets "no transaction with this transactionID is
+    /// open"). Default 1000.
+    /// </summary>
     public int MaxTransactions { get; init; } = 1000;
+
+    /// <summary>
+    /// How long a transaction is remembered after its last request; then it is forgotten as if it had never
+    /// been (a pollReq or certConf for it is refused). Never shorter than twice <see cref="CheckAfter"/>, so
+    /// that a client that polls as told is not cut off. Measured with the server's TimeProvider. Default 10 minutes.
+    /// </summary>
+    public TimeSpan TransactionLifetime { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>The highest PBM iteration count accepted in requests (DoS protection).</summary>
     public int MaxPbmIterations { get; init; } = 100_000;
+
+    /// <summary>
+    /// The most certificates accepted in the extraCerts of a request (DoS protection: each is decoded and
+    /// offered to path building); a request with more gets a badRequest error before any is decoded. Default 100.
+    /// </summary>
+    public int MaxExtraCertificates { get; init; } = 100;
+
+    /// <summary>
+    /// The most intermediate CA certificates in the chain from a request's signer to a trust anchor (as
+    /// OpenSSL's -verify_depth: neither end counts); a longer chain is not trusted (signerNotTrusted). Default 10.
+    /// </summary>
+    public int MaxChainDepth { get; init; } = 10;
 }

@@ -7,6 +7,12 @@ namespace CmpKit.Server;
 internal sealed class ServerTransaction(byte[] transactionId, BodyType requestType)
 {
     public byte[] TransactionId { get; } = transactionId;
+
+    /// <summary>The key in the server's table (the transactionID in hex).</summary>
+    public string Key { get; init; } = Convert.ToHexString(transactionId);
+
+    /// <summary>When the last request of this transaction arrived; guarded by the server's store lock.</summary>
+    public DateTimeOffset LastActivity { get; set; }
     public BodyType RequestType { get; } = requestType;
     public BodyType ResponseType => RequestType switch
     {
@@ -31,6 +37,8 @@ internal sealed class ServerTransaction(byte[] transactionId, BodyType requestTy
     public PkiFailureInfo FinalFailure { get; set; }
     public IReadOnlyList<string> FinalTexts { get; set; } = [];
     public X509Certificate2? Certificate { get; set; }
+    /// <summary>With central key generation: the new private key, signed and encrypted for the requester.</summary>
+    public Org.BouncyCastle.Asn1.Crmf.EncryptedKey? PrivateKey { get; set; }
 
     public CmpServerTransaction Snapshot() =>
         new(TransactionId.ToArray(), BodyTypes.Name(RequestType), State, Certificate, ClientStatus, MessageCount);

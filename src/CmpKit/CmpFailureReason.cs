@@ -49,6 +49,11 @@ public enum CmpFailureReason
     TransactionIdMismatch,
     /// <summary>C12: the response's recipNonce is not the senderNonce of the request it answers.</summary>
     RecipNonceMismatch,
+    /// <summary>
+    /// C7, C27, C36: the response carries more certificates in one list (extraCerts, caPubs, a caCerts value) than
+    /// <c>CmpClientOptions.MaxExtraCertificates</c> or <c>MaxCaCertificates</c> allow.
+    /// </summary>
+    TooManyCertificates,
 
     // ---- protection (C14-C20) -------------------------------------------------------------
     /// <summary>C14: the response is MAC-protected but no shared secret is configured.</summary>
@@ -95,6 +100,24 @@ public enum CmpFailureReason
     PublicKeyMismatch,
     /// <summary>C29: the new certificate does not validate against the "out trusted" store.</summary>
     NewCertificateUntrusted,
+
+    // ---- central key generation (C38-C44; RFC 9810 section 5.3.4, RFC 9483 section 4.1.6) ----
+    /// <summary>C38: central key generation was requested but the positive response carries no private key.</summary>
+    CentralKeyMissing,
+    /// <summary>C39: the private key is sent in a form or with an algorithm this client does not support (e.g. the deprecated EncryptedValue).</summary>
+    CentralKeyUnsupported,
+    /// <summary>C39: the EnvelopedData has no RecipientInfo this client can use (not for its certificate, or no shared secret).</summary>
+    CentralKeyNoRecipient,
+    /// <summary>C40: the private key cannot be decrypted (wrong key, or damaged key or content encryption).</summary>
+    CentralKeyDecryptionFailed,
+    /// <summary>C41: the SignedData around the key package is malformed, or its signature or signed attributes do not verify.</summary>
+    CentralKeyInvalidSignature,
+    /// <summary>C42: the key generation authority's certificate does not chain to the trust anchors or is not authorized (id-kp-cmKGA).</summary>
+    CentralKeyGeneratorUntrusted,
+    /// <summary>C43: the key package is malformed or does not hold exactly one RSA or EC private key.</summary>
+    CentralKeyMalformed,
+    /// <summary>C44: the received private key does not belong to the new certificate's public key.</summary>
+    CentralKeyMismatch,
 
     // ---- polling (C31-C33) ----------------------------------------------------------------
     /// <summary>C31: the pollRep is malformed (count, certReqId or checkAfter out of range).</summary>

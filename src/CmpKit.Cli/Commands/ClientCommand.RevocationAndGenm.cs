@@ -256,7 +256,12 @@ internal sealed partial class ClientCommand
                     throw new CliException("missing -oldcrl and no -crlcert given for -infotype crlStatusList");
                 }
                 var distributionPoint = crlCert is null ? [] : CrlDistributionPointUris(crlCert);
-                var issuer = oldCrl?.Issuer ?? crlCert!.IssuerName;
+                // As OpenSSL's OSSL_CMP_CRLSTATUS_create: the certificate, when given, names the CRL source; the old CRL gives thisUpdate.
+                var issuer = crlCert?.IssuerName ?? oldCrl!.Issuer;
+                if (crlCert is not null && oldCrl is not null && !Names.CanonicalEquals(crlCert.IssuerName, oldCrl.Issuer))
+                {
+                    _logger.LogWarning("-oldcrl and -crlcert have different issuers");
+                }
                 return async (client, ct) =>
                 {
                     var crl = await client.GetCrlUpdateAsync(distributionPoint.Count > 0 ? null : issuer, distributionPoint, oldCrl?.ThisUpdate, ct).ConfigureAwait(false);

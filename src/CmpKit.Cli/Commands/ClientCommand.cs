@@ -136,8 +136,9 @@ internal sealed partial class ClientCommand
     /// </summary>
     private (Func<CmpClient, CancellationToken, Task> Run, Action NothingDone) PrepareEnrollment(CertificateRequestKind kind, CmpClientOptions options)
     {
-        var (newKey, generatedKey) = LoadOrGenerateNewKey(kind);
-        var template = BuildTemplate(kind, options, newKey);
+        bool central = CentralKeyGenerationRequested(kind);
+        var (newKey, generatedKey) = LoadOrGenerateNewKey(kind, central);
+        var template = BuildTemplate(kind, options, newKey, central);
 
         // -certform names the format of the files written (PEM or DER, as in openssl cmp): check it
         // before enrolling, not when the new certificate is about to be saved.
@@ -169,6 +170,14 @@ internal sealed partial class ClientCommand
             }
             WriteCertificates("extracertsout", result.ExtraCertificates, "extra certificates received");
             WriteCertificates("cacertsout", result.CaPubs, "CA certificates received");
+            if (central && result.PrivateKey is { } centralKey)
+            {
+                // As openssl cmp: after the transaction, PEM PKCS#8, encrypted (AES-256-CBC) when -newkeypass is given.
+                using (centralKey)
+                {
+                    WriteKey(_r.String("newkeyout")!, centralKey, "centrally generated private key");
+                }
+            }
         }
         return (Run, () =>
         {
@@ -294,7 +303,39 @@ internal sealed partial class ClientCommand
             : $"{text} [{e.Reason}]";
     }
 
-    private (AsymmetricAlgorithm? Key, bool Generated) LoadOrGenerateNewKey(CertificateRequestKind kind)
+    /// <summary>
+    /// OpenSSL master's rules: -popo -1 implies -centralkeygen; with it, -popo must be -1 (or absent) and
+    /// -newkeyout must say where the received key goes. Only for ir, cr and kur.
+    /// </summary>
+    private bool CentralKeyGenerationRequested(CertificateRequestKind kind)
+    {
+        var popo = _r.Int("popo");
+        bool central = _r.Flag("centralkeygen") || popo == -1;
+        if (!central)
+        {
+            return false;
+        }
+        if (kind == CertificateRequestKind.Pkcs10)
+        {
+            _warnings.Add("-popo -1 or -centralkeygen is ignored for p10cr");
+            return false;
+        }
+        if (popo is > -1)
+        {
+            throw new CliException($"-popo value {popo} is inconsistent with -centralkeygen");
+        }
+        if (!_r.IsSet("newkeyout"))
+        {
+            throw new CliException("-newkeyout not given, nowhere to save the centrally generated key");
+        }
+        if (!_r.Flag("centralkeygen"))
+        {
+            _logger.LogInformation("POPO is disabled (-popo -1), which implies -centralkeygen");
+        }
+        return true;
+    }
+
+    private (AsymmetricAlgorithm? Key, bool Generated) LoadOrGenerateNewKey(CertificateRequestKind kind, bool central)
     {
         if (kind == CertificateRequestKind.Pkcs10)
         {
@@ -312,7 +353,7 @@ internal sealed partial class ClientCommand
                 return (null, false); // a public key only: read in BuildTemplate
             }
         }
-        if (_r.IsSet("newkeyout") && !_r.IsSet("key") && !_r.IsSet("csr"))
+        if (!central && _r.IsSet("newkeyout") && !_r.IsSet("key") && !_r.IsSet("csr"))
         {
             _logger.LogInformation("generating a new EC P-256 key pair for {File}", _r.String("newkeyout"));
             return (ECDsa.Create(ECCurve.NamedCurves.nistP256), true);
@@ -500,7 +541,7 @@ internal sealed partial class ClientCommand
         }
     }
 
-    private CertificateRequestTemplate BuildTemplate(CertificateRequestKind kind, CmpClientOptions options, AsymmetricAlgorithm? newKey)
+    private CertificateRequestTemplate BuildTemplate(CertificateRequestKind kind, CmpClientOptions options, AsymmetricAlgorithm? newKey, bool central)
     {
         // (ReadOnlyMemory<byte>?)null, not null: a bare null would become an empty, non-null memory.
         ReadOnlyMemory<byte>? csr = _r.String("csr") is { } csrPath ? LoadCsr(csrPath) : (ReadOnlyMemory<byte>?)null;
@@ -519,7 +560,7 @@ internal sealed partial class ClientCommand
         {
             publicKey = CredentialLoader.LoadPublicKey(_r.String("newkey")!, null, "new public key").ExportSubjectPublicKeyInfo();
         }
-        if (kind != CertificateRequestKind.Pkcs10 && newKey is null && publicKey is null && csr is null)
+        if (kind != CertificateRequestKind.Pkcs10 && newKey is null && publicKey is null && csr is null && !central)
         {
             if (_r.IsSet("key") && options.SignatureCredentials is null)
             {
@@ -531,7 +572,7 @@ internal sealed partial class ClientCommand
             }
         }
 
-        var pop = (_r.Int("popo") ?? 1) switch
+        var pop = central ? ProofOfPossessionMethod.None : (_r.Int("popo") ?? 1) switch
         {
             -1 => ProofOfPossessionMethod.None,
             0 => ProofOfPossessionMethod.RaVerified,
@@ -597,6 +638,7 @@ internal sealed partial class ClientCommand
             OldCertificate = oldCert,
             Pkcs10Request = csr,
             ProofOfPossession = pop,
+            CentralKeyGeneration = central,
         };
     }
 
@@ -821,7 +863,7 @@ internal sealed partial class ClientCommand
         }
     }
 
-    private void WriteKey(string path, AsymmetricAlgorithm key)
+    private void WriteKey(string path, AsymmetricAlgorithm key, string what = "new private key")
     {
         try
         {
@@ -840,8 +882,8 @@ internal sealed partial class ClientCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliException($"-newkeyout: cannot save the new private key to '{path}': {e.Message}", e);
+            throw new CliException($"-newkeyout: cannot save the {what} to '{path}': {e.Message}", e);
         }
-        _logger.LogInformation("saved the new private key to {Path}", path);
+        _logger.LogInformation("saved the {What} to {Path}", what, path);
     }
 }

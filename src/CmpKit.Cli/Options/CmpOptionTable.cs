@@ -47,8 +47,8 @@ internal static class CmpOptionTable
         g = G.CertificateEnrollment;
         Add("newkey", K.InputFile, "Key (private, or public for central/RA use) of the certificate requested; default: CSR or client key");
         Add("newkeypass", K.Passphrase, "Pass phrase source for the -newkey file");
-        Add("centralkeygen", K.Flag, "Ask the server to generate the new key pair", S.NotYet);
-        Add("newkeyout", K.OutputFile, "File to save the new private key (PEM), generated here when no -newkey is given");
+        Add("centralkeygen", K.Flag, "Request central (server-side) key generation (same as -popo -1); needs -newkeyout");
+        Add("newkeyout", K.OutputFile, "File to save the centrally generated private key (PEM; encrypted with -newkeypass if given); without central key generation and -newkey, a key generated here");
         Add("subject", K.DistinguishedName, "Subject DN for the requested certificate; kur default: from -csr or -oldcert");
         Add("days", K.NonNegativeInt, "Validity period to ask for, in days");
         Add("reqexts", K.Section, "Config section with extensions to request (added to or replacing those of -csr)");
@@ -57,7 +57,7 @@ internal static class CmpOptionTable
         Add("policies", K.Section, "Config section with the certificatePolicies extension to request");
         Add("policy_oids", K.Text, "Policy OIDs to request in a certificatePolicies extension");
         Add("policy_oids_critical", K.Flag, "Mark the -policy_oids extension critical");
-        Add("popo", K.Int, "Proof-of-possession: -1 none, 0 RA verified, 1 signature (default), 2 key encipherment", min: -1, max: 2);
+        Add("popo", K.Int, "Proof-of-possession: -1 none (implies -centralkeygen), 0 RA verified, 1 signature (default), 2 key encipherment", min: -1, max: 2);
         Add("csr", K.InputFile, "PKCS#10 request (PEM or DER) for p10cr, or as template source for ir/cr/kur");
         Add("out_trusted", K.InputFile, "Trust anchors for checking the newly issued certificate");
         Add("implicit_confirm", K.Flag, "Ask for implicit confirmation (no certConf round trip)");
@@ -91,7 +91,7 @@ internal static class CmpOptionTable
         Add("unprotected_errors", K.Flag, "Accept unprotected negative responses and errors (violates RFC 9810)");
         Add("nonmatched_error_nonces", K.Flag, "Accept error messages with missing or wrong transactionID/recipNonce", S.NotYet);
         Add("ta_in_ip_extracerts", K.Flag, "Use self-issued certificates from ip extraCerts as trust anchors (3GPP TS 33.310)", S.NotYet);
-        Add("no_cache_extracerts", K.Flag, "Do not keep certificates received in extraCerts for later use");
+        Add("no_cache_extracerts", K.Flag, "Do not keep certificates received in extraCerts for later use (mock server: across requests)");
         Add("srvcertout", K.OutputFile, "Where to store the validated server certificate");
         Add("extracertsout", K.OutputFile, "Where to store certificates received in extraCerts");
         Add("cacertsout", K.OutputFile, "Where to store CA certificates received in caPubs (or a caCerts genp)");
@@ -166,12 +166,12 @@ internal static class CmpOptionTable
         Add("rsp_cert", K.InputFile, "Certificate the mock server returns as enrollment result");
         Add("rsp_key", K.InputFile, "Private key of -rsp_cert, returned on central key generation");
         Add("rsp_keypass", K.Passphrase, "Pass phrase source for -rsp_key");
-        Add("rsp_crl", K.InputFile, "CRL returned in a crls genp", S.NotYet);
+        Add("rsp_crl", K.InputFile, "CRL returned in a crls genp");
         Add("rsp_extracerts", K.InputFile, "Certificates the mock server adds to extraCerts of certification responses");
         Add("rsp_capubs", K.InputFile, "CA certificates the mock server puts into caPubs of ip");
-        Add("rsp_newwithnew", K.InputFile, "New root CA certificate returned in a rootCaKeyUpdate genp", S.NotYet);
-        Add("rsp_newwithold", K.InputFile, "newWithOld link certificate returned in a rootCaKeyUpdate genp", S.NotYet);
-        Add("rsp_oldwithnew", K.InputFile, "oldWithNew link certificate returned in a rootCaKeyUpdate genp", S.NotYet);
+        Add("rsp_newwithnew", K.InputFile, "New root CA certificate returned in a rootCaKeyUpdate genp");
+        Add("rsp_newwithold", K.InputFile, "newWithOld link certificate returned in a rootCaKeyUpdate genp");
+        Add("rsp_oldwithnew", K.InputFile, "oldWithNew link certificate returned in a rootCaKeyUpdate genp");
         Add("poll_count", K.NonNegativeInt, "How often the client must poll before getting the certificate");
         Add("check_after", K.NonNegativeInt, "checkAfter seconds to put into poll responses");
         Add("grant_implicitconf", K.Flag, "Grant implicit confirmation when asked");

@@ -184,6 +184,29 @@ internal static class CredentialLoader
         return LoadPrivateKey(path, passphrase, what);
     }
 
+    /// <summary>A CRL (PEM "X509 CRL" or DER), returned as DER; the first one of a PEM file.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="what">Description for messages, e.g. "CRL to be returned by the mock server".</param>
+    public static byte[] LoadCrl(string path, string what = "CRL")
+    {
+        byte[] content = Read(path, what);
+        if (PemBlock.LooksLikePem(content))
+        {
+            content = ReadPem(content, path, what).FirstOrDefault(b => b.Label == "X509 CRL")?.Data
+                ?? throw Fail(what, path, "no CRL found in the PEM file");
+        }
+        try
+        {
+            // Parses the whole CertificateList (RFC 5280, section 5.1); trailing data is an error.
+            _ = CertificateRevocationListBuilder.Load(content, out _);
+        }
+        catch (CryptographicException e)
+        {
+            throw Fail(what, path, "not a CRL (PEM or DER): " + e.Message);
+        }
+        return content;
+    }
+
     private static byte[] Read(string path, string what)
     {
         byte[] content;

@@ -73,6 +73,15 @@ public sealed class CertificateRequestTemplate
     /// <summary>The proof-of-possession method.</summary>
     public ProofOfPossessionMethod ProofOfPossession { get; init; } = ProofOfPossessionMethod.Signature;
 
-    /// <summary>Request central key generation is not supported yet; must be false.</summary>
-    internal bool CentralKeyGeneration { get; init; }
+    /// <summary>
+    /// Ask the server to generate the key pair (central key generation, RFC 9483 section 4.1.6; OpenSSL's
+    /// <c>-centralkeygen</c> or <c>-popo -1</c>). The request then carries no proof of possession and a
+    /// publicKey with only the algorithm of <see cref="NewKey"/> or <see cref="NewPublicKey"/> (else of the
+    /// PKCS#10 request's key, the old certificate's or the client's key, as OpenSSL does), or none at all
+    /// when there is no such key. The response must carry the private key, encrypted for the client's
+    /// certificate or with its MAC secret and signed by a trusted key generation authority; it is checked
+    /// and returned in <see cref="EnrollmentResult.PrivateKey"/>. Not for p10cr; <see cref="ProofOfPossession"/>
+    /// must not be <see cref="ProofOfPossessionMethod.RaVerified"/>.
+    /// </summary>
+    public bool CentralKeyGeneration { get; init; }
 }

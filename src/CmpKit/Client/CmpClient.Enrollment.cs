@@ -6,6 +6,7 @@ using CmpKit.Validation;
 using Microsoft.Extensions.Logging;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Cmp;
+using Org.BouncyCastle.Asn1.Crmf;
 using Org.BouncyCastle.Asn1.Pkcs;
 using Org.BouncyCastle.Asn1.X509;
 
@@ -65,8 +66,9 @@ public sealed partial class CmpClient
             var o = Client._options;
             return _kind == CertificateRequestKind.Pkcs10
                 ? RequestBuilder.P10CertificateRequest(_request.Csr!.Value)
-                : RequestBuilder.CertificateRequest(_requestType, _request.Template, _request.PublicKeyInfo, _request.PopKey,
-                    o.Digest, o.UseRsaPss, Client._time.GetUtcNow());
+                : RequestBuilder.CertificateRequest(_requestType, _request.Template,
+                    _request.CentralKeyGeneration ? _request.RequestedKeyAlgorithm : _request.PublicKeyInfo, _request.PopKey,
+                    o.Digest, o.UseRsaPss, Client._time.GetUtcNow(), _request.CentralKeyGeneration);
         }
 
         public override async Task<bool> HandleFinalAsync(PkiMessage response, CancellationToken ct)
@@ -80,6 +82,7 @@ public sealed partial class CmpClient
                 PollCertReqId = certResponse.CertReqID.LongValueExact; // waiting: poll (C22)
                 return false;
             }
+            HeaderChecks.CaCertificatesWithinCap(rep.GetCAPubs()?.Length ?? 0, client._options.MaxCaCertificates, "caPubs"); // C27 (cap)
             Tx.CaPubs = Certificates.ToDotNet(rep.GetCAPubs());
             var certReqId = certResponse.CertReqID.LongValueExact;
             if (status.Status == PkiStatus.GrantedWithMods)
@@ -87,11 +90,21 @@ public sealed partial class CmpClient
                 client._logger.LogWarning("CMP server granted the request with modifications: {Status}", status.ToString());
             }
 
-            // 6. the new certificate (C26, C28, C29)
-            var certificate = BodyChecks.NewCertificate(certResponse);
+            // 6. the new certificate (C26, C28, C29) and, with central key generation, its private key (C38-C44)
+            var certificate = BodyChecks.NewCertificate(certResponse, _request.CentralKeyGeneration, out var encryptedKey);
             bool implicitConfirm = RequestReader.AsksImplicitConfirm(response.Header);
             bool confirm = !client._options.DisableConfirm && !implicitConfirm;
-            var rejection = client.CheckNewCertificate(certificate, _request, Tx);
+            AsymmetricAlgorithm? privateKey = null;
+            CmpException? rejection;
+            if (_request.CentralKeyGeneration)
+            {
+                rejection = client.ExtractCentralKey(encryptedKey, certificate, Tx, out privateKey)
+                    ?? client.CheckNewCertificate(certificate, null, Tx);
+            }
+            else
+            {
+                rejection = client.CheckNewCertificate(certificate, _request.PublicKeyInfo, Tx);
+            }
             if (rejection is not null)
             {
                 if (confirm)
@@ -99,6 +112,7 @@ public sealed partial class CmpClient
                     // C37: a rejected certificate is reported by a negative certConf.
                     await client.ConfirmAsync(Tx, Parties, certificate, certReqId, rejection, ct).ConfigureAwait(false);
                 }
+                privateKey?.Dispose();
                 throw rejection;
             }
 
@@ -111,14 +125,37 @@ public sealed partial class CmpClient
             client._logger.LogInformation("CMP {Request} succeeded: certificate for '{Subject}' issued by '{Issuer}', serial {Serial}",
                 BodyTypes.Name(_requestType), certificate.Subject, certificate.Issuer, certificate.SerialNumber);
             Result = new EnrollmentResult(certificate, client.BuildChain(certificate, Tx), [.. Tx.CaPubs], [.. Tx.State.ReceivedExtraCerts],
-                status, certReqId, Tx.State.TransactionId, implicitConfirm);
+                status, certReqId, Tx.State.TransactionId, implicitConfirm, privateKey);
             return true;
         }
     }
 
-    /// <summary>C28, C29 (with C13): the rejection to report, or null when the certificate is accepted.</summary>
-    private CmpException? CheckNewCertificate(X509Certificate2 certificate, RequestDetails request, Transaction tx) =>
-        NewCertificateChecks.KeyMatches(certificate, request.PublicKeyInfo)
+    /// <summary>
+    /// C38-C44: the centrally generated private key, decrypted with the client's certificate key or MAC
+    /// secret and checked; the rejection to report (negative certConf), or null with the key.
+    /// </summary>
+    private CmpException? ExtractCentralKey(EncryptedKey? encryptedKey, X509Certificate2 certificate, Transaction tx, out AsymmetricAlgorithm? privateKey)
+    {
+        var credentials = new KeyDecryptionCredentials(_options.SignatureCredentials?.Certificate, _options.SignatureCredentials?.PrivateKey,
+            _options.MacCredentials?.Secret, _options.MaxPbmIterations);
+        try
+        {
+            privateKey = CentralKeyChecks.Extract(encryptedKey, certificate, credentials, tx.State, _policy);
+            return null;
+        }
+        catch (CmpException e)
+        {
+            privateKey = null;
+            return e;
+        }
+    }
+
+    /// <summary>
+    /// C28 (unless <paramref name="enrollmentPublicKeyInfo"/> is null: central key generation, where C44 checks the key),
+    /// C29 (with C13): the rejection to report, or null when the certificate is accepted.
+    /// </summary>
+    private CmpException? CheckNewCertificate(X509Certificate2 certificate, byte[]? enrollmentPublicKeyInfo, Transaction tx) =>
+        (enrollmentPublicKeyInfo is null ? null : NewCertificateChecks.KeyMatches(certificate, enrollmentPublicKeyInfo))
         ?? NewCertificateChecks.Trusted(certificate, _options.OutTrusted is { } o ? [.. o] : null,
             _options.TrustCaPubsFromMacProtectedResponse && tx.State.LastResponseMacProtected ? tx.CaPubs : [], // C13
             tx.State, _policy);
@@ -127,11 +164,19 @@ public sealed partial class CmpClient
     private async Task ConfirmAsync(Transaction tx, Parties parties, X509Certificate2 certificate, long certReqId,
         CmpException? rejection, CancellationToken ct)
     {
+        var failure = rejection?.Reason switch
+        {
+            null => PkiFailureInfo.None,
+            CmpFailureReason.PublicKeyMismatch or CmpFailureReason.CentralKeyMismatch or CmpFailureReason.CentralKeyMissing
+                or CmpFailureReason.CentralKeyMalformed => PkiFailureInfo.IncorrectData,
+            CmpFailureReason.CentralKeyUnsupported => PkiFailureInfo.BadAlg,
+            CmpFailureReason.CentralKeyNoRecipient or CmpFailureReason.CentralKeyDecryptionFailed
+                or CmpFailureReason.CentralKeyInvalidSignature => PkiFailureInfo.BadMessageCheck,
+            _ => PkiFailureInfo.SignerNotTrusted,
+        };
         var body = rejection is null
             ? RequestBuilder.CertConf(certificate, certReqId, PkiStatus.Accepted, PkiFailureInfo.None, null, _options.Digest, out var v3)
-            : RequestBuilder.CertConf(certificate, certReqId, PkiStatus.Rejection,
-                rejection.Reason == CmpFailureReason.PublicKeyMismatch ? PkiFailureInfo.IncorrectData : PkiFailureInfo.SignerNotTrusted,
-                rejection.Message, _options.Digest, out v3);
+            : RequestBuilder.CertConf(certificate, certReqId, PkiStatus.Rejection, failure, rejection.Message, _options.Digest, out v3);
         var response = await tx.ExchangeAsync(body, parties, expectMore: false, ct, pvno: v3 ? 3 : 2).ConfigureAwait(false);
         BodyChecks.ExpectBody(response, BodyType.PkiConf); // C21 for certConf
     }
@@ -175,9 +220,15 @@ public sealed partial class CmpClient
             {
                 throw new CmpException(CmpFailureReason.InvalidOptions, "key update needs the certificate to update (old certificate or client certificate)");
             }
-            if (template.CentralKeyGeneration)
+            CentralKeyGeneration = template.CentralKeyGeneration;
+            if (CentralKeyGeneration && kind == CertificateRequestKind.Pkcs10)
             {
-                throw new CmpException(CmpFailureReason.InvalidOptions, "central key generation is not supported yet");
+                throw new CmpException(CmpFailureReason.InvalidOptions, "central key generation cannot be requested with a p10cr");
+            }
+            if (CentralKeyGeneration && template.ProofOfPossession == ProofOfPossessionMethod.RaVerified)
+            {
+                throw new CmpException(CmpFailureReason.InvalidOptions,
+                    "proof of possession raVerified is inconsistent with central key generation, which sends none (RFC 9483, section 4.1.6)");
             }
             byte[]? csrKey = null;
             X500DistinguishedName? csrSubject = null;
@@ -201,7 +252,7 @@ public sealed partial class CmpClient
                 PublicKeyInfo = ExportSpki(newKey);
                 PopKey = newKey;
             }
-            else if (template.NewPublicKey is { } pub)
+            else if (template.NewPublicKey is { IsEmpty: false } pub)
             {
                 PublicKeyInfo = pub.ToArray();
             }
@@ -209,14 +260,25 @@ public sealed partial class CmpClient
             {
                 PublicKeyInfo = csrKey;
             }
+            else if (CentralKeyGeneration && template.OldCertificate is { } old)
+            {
+                PublicKeyInfo = old.PublicKey.ExportSubjectPublicKeyInfo();
+            }
             else if (o.SignatureCredentials is { } sc)
             {
                 PublicKeyInfo = ExportSpki(sc.PrivateKey);
                 PopKey = sc.PrivateKey;
             }
-            else
+            else if (!CentralKeyGeneration)
             {
                 throw new CmpException(CmpFailureReason.InvalidOptions, "no key to certify: give a new key, a public key or a PKCS#10 request");
+            }
+            if (CentralKeyGeneration)
+            {
+                // RFC 9483, section 4.1.6: only the algorithm of this key is sent; the server makes the key pair.
+                RequestedKeyAlgorithm = PublicKeyInfo;
+                PublicKeyInfo = null;
+                PopKey = null;
             }
 
             bool anySans = template.DnsNames.Count + template.IpAddresses.Count + template.Uris.Count + template.EmailAddresses.Count > 0
@@ -250,6 +312,7 @@ public sealed partial class CmpClient
                 OldCertificate = template.OldCertificate ?? (kind == CertificateRequestKind.KeyUpdate ? clientCert : null),
                 Pkcs10Request = template.Pkcs10Request,
                 ProofOfPossession = template.ProofOfPossession,
+                CentralKeyGeneration = template.CentralKeyGeneration,
             };
 
             // RFC 9810 5.1.1 / OpenSSL: sender = subject of the protecting certificate, else of the old certificate, else the requested subject.
@@ -266,7 +329,11 @@ public sealed partial class CmpClient
         }
 
         public ReadOnlyMemory<byte>? Csr { get; }
-        public byte[] PublicKeyInfo { get; }
+        /// <summary>The enrollment key (C28); null with central key generation.</summary>
+        public byte[]? PublicKeyInfo { get; }
+        /// <summary>With central key generation: the key whose algorithm the template asks for, if any.</summary>
+        public byte[]? RequestedKeyAlgorithm { get; }
+        public bool CentralKeyGeneration { get; }
         public AsymmetricAlgorithm? PopKey { get; }
         public CertificateRequestTemplate Template { get; }
         public Parties Parties { get; }

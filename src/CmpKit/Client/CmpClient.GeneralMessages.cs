@@ -32,7 +32,7 @@ public sealed partial class CmpClient
         GeneralMessageAsync([new CmpInfoTypeAndValue(new Oid(InfoTypes.CaCerts))], genp =>
         {
             var itav = GeneralMessageChecks.ExpectInfoType(genp, InfoTypes.CaCerts);
-            var certs = itav.Value is { } v ? GeneralMessages.ReadCertificates(v, CmpFailureReason.InvalidCaCertificates) : [];
+            var certs = itav.Value is { } v ? GeneralMessages.ReadCertificates(v, CmpFailureReason.InvalidCaCertificates, _options.MaxCaCertificates) : [];
             GeneralMessageChecks.CaCertificates(certs, _time.GetUtcNow());
             return new X509Certificate2Collection(certs.ToArray());
         }, cancellationToken);

@@ -33,6 +33,8 @@ public sealed partial class CmpClient
         public bool Started { get; set; }
         /// <summary>Whether polling has started (a second waiting status is then C33).</summary>
         public bool Polled { get; set; }
+        /// <summary>When the server first said waiting (for <see cref="CmpClientOptions.MaxPollingDuration"/>).</summary>
+        public DateTimeOffset PollingSince { get; set; }
         /// <summary>The name of the response the first request asks for (ip, cp, kup, rp, genp), for log lines while polling.</summary>
         public string ExpectedResponse { get; set; } = "response";
         /// <summary>The certReqId pollReqs ask for.</summary>
@@ -142,6 +144,7 @@ public sealed partial class CmpClient
                 await SecondWaitingAsync(op, ct).ConfigureAwait(false); // C33
             }
             op.Polled = true;
+            op.PollingSince = _time.GetUtcNow();
             tx.State.PollingStartNonce = tx.State.LastSenderNonce;
             response = await tx.ExchangeAsync(RequestBuilder.PollReq(op.PollCertReqId), op.Parties, expectMore: true, ct).ConfigureAwait(false);
             if (response.Body.Type == (int)BodyType.PollRep)
@@ -152,10 +155,23 @@ public sealed partial class CmpClient
         }
     }
 
-    /// <summary>C31, C32: the pollRep's checkAfter, capped by what is left of the total timeout.</summary>
+    /// <summary>C31, C32: the pollRep's checkAfter, capped by what is left of the total timeout and of the polling limit.</summary>
     private TimeSpan NextCheck(Operation op, PkiMessage pollRep)
     {
         var wait = BodyChecks.PollRep(pollRep, op.PollCertReqId, _policy); // C31
+        if (_options.MaxPollingDuration is { } maxPolling && maxPolling > TimeSpan.Zero)
+        {
+            var left = op.PollingSince + maxPolling - _time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                throw new CmpException(CmpFailureReason.TotalTimeout,
+                    $"the server still says waiting after the polling limit of {maxPolling.TotalSeconds:0.###} s (MaxPollingDuration)");
+            }
+            if (wait > left)
+            {
+                wait = left; // one last poll when the limit ends
+            }
+        }
         if (op.Tx.Deadline is DateTimeOffset deadline)
         {
             var left = deadline - _time.GetUtcNow();

@@ -55,6 +55,10 @@ public sealed partial class CmpClient
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        if (options.MaxExtraCertificates < 0 || options.MaxCaCertificates < 0 || options.MaxChainDepth < 0)
+        {
+            throw new CmpException(CmpFailureReason.InvalidOptions, "MaxExtraCertificates, MaxCaCertificates and MaxChainDepth must not be negative");
+        }
         _protection = CreateProtection(options);
         _generalInfo = [.. (options.GeneralInfo ?? []).Select(GeneralMessages.ToBc)];
         _certProfile = options.CertificateProfile is { } profile ? GeneralMessages.CertProfile([profile]) : null;
@@ -68,6 +72,8 @@ public sealed partial class CmpClient
             UnprotectedErrors = options.UnprotectedErrors,
             Secret = options.MacCredentials?.Secret,
             MaxPbmIterations = options.MaxPbmIterations,
+            MaxExtraCertificates = options.MaxExtraCertificates,
+            MaxChainDepth = options.MaxChainDepth,
             ClockSkew = options.ClockSkew,
             PartialChain = options.PartialChain,
             RevocationCheck = options.RevocationCheck,

@@ -154,6 +154,35 @@ public sealed record CmpClientOptions
     /// <summary>C14: the highest PBM iteration count accepted in responses (DoS protection).</summary>
     public int MaxPbmIterations { get; init; } = 100_000;
 
+    /// <summary>
+    /// C7: the most certificates accepted in the extraCerts of one response (DoS protection: each is decoded and
+    /// offered to path building). A response with more fails with <see cref="CmpFailureReason.TooManyCertificates"/>
+    /// before any of them is decoded. Default 100.
+    /// </summary>
+    public int MaxExtraCertificates { get; init; } = 100;
+
+    /// <summary>
+    /// C27, C36: the most CA certificates accepted in the caPubs of an ip/cp/kup or the caCerts value of a genp.
+    /// More fail with <see cref="CmpFailureReason.TooManyCertificates"/>. Default 100.
+    /// </summary>
+    public int MaxCaCertificates { get; init; } = 100;
+
+    /// <summary>
+    /// C20, C29: the most intermediate CA certificates in a chain from a certificate to its trust anchor (as
+    /// OpenSSL's -verify_depth, neither the end-entity certificate nor the trust anchor counts). A longer chain
+    /// does not validate (<see cref="CmpFailureReason.SenderCertificateUntrusted"/>,
+    /// <see cref="CmpFailureReason.NewCertificateUntrusted"/>). Default 10.
+    /// </summary>
+    public int MaxChainDepth { get; init; } = 10;
+
+    /// <summary>
+    /// C32: how long the client keeps polling after the server first said waiting, whatever the total timeout;
+    /// when it ends, one last pollReq is sent and a further pollRep fails with <see cref="CmpFailureReason.TotalTimeout"/>.
+    /// Applies to the blocking and the non-blocking form. Null or zero: no limit but <see cref="TotalTimeout"/>.
+    /// Default 1 day (OpenSSL has no such limit; its total timeout is unlimited by default).
+    /// </summary>
+    public TimeSpan? MaxPollingDuration { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>C31: the longest checkAfter accepted in a pollRep.</summary>
     public TimeSpan MaxCheckAfter { get; init; } = TimeSpan.FromDays(1);
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace CmpKit.Client;
@@ -7,8 +8,9 @@ public sealed class EnrollmentResult
 {
     internal EnrollmentResult(X509Certificate2 certificate, X509Certificate2Collection chain, X509Certificate2Collection caPubs,
         X509Certificate2Collection extraCertificates, CmpStatusInfo status, long certReqId, ReadOnlyMemory<byte> transactionId,
-        bool implicitlyConfirmed)
+        bool implicitlyConfirmed, AsymmetricAlgorithm? privateKey = null)
     {
+        PrivateKey = privateKey;
         Certificate = certificate;
         Chain = chain;
         CaPubs = caPubs;
@@ -42,4 +44,24 @@ public sealed class EnrollmentResult
 
     /// <summary>Whether the server granted implicit confirmation (no certConf was sent).</summary>
     public bool ImplicitlyConfirmed { get; }
+
+    /// <summary>
+    /// With central key generation (<see cref="CertificateRequestTemplate.CentralKeyGeneration"/>): the private key
+    /// the server generated (<see cref="RSA"/> or <see cref="ECDsa"/>), already decrypted, its signature by a
+    /// trusted key generation authority verified and checked to belong to <see cref="Certificate"/>. Null otherwise.
+    /// The caller owns it (dispose it when done).
+    /// </summary>
+    public AsymmetricAlgorithm? PrivateKey { get; }
+
+    /// <summary>
+    /// The new certificate together with <see cref="PrivateKey"/> (e.g. for TLS or for exporting as PKCS#12).
+    /// </summary>
+    /// <returns>A new <see cref="X509Certificate2"/> with the private key.</returns>
+    /// <exception cref="InvalidOperationException">There is no private key (central key generation was not requested).</exception>
+    public X509Certificate2 CopyCertificateWithPrivateKey() => PrivateKey switch
+    {
+        RSA rsa => Certificate.CopyWithPrivateKey(rsa),
+        ECDsa ec => Certificate.CopyWithPrivateKey(ec),
+        _ => throw new InvalidOperationException("the enrollment result holds no private key (central key generation was not requested)"),
+    };
 }

@@ -78,11 +78,16 @@ internal static class GeneralMessages
     public static InfoTypeAndValue CertProfile(IEnumerable<string> profiles) =>
         new(new DerObjectIdentifier(InfoTypes.CertProfile), new DerSequence(profiles.Select(p => (Asn1Encodable)new DerUtf8String(p)).ToArray()));
 
-    /// <summary>caCerts value: SEQUENCE SIZE (1..MAX) OF CMPCertificate.</summary>
-    public static IReadOnlyList<X509Certificate2> ReadCertificates(ReadOnlyMemory<byte> value, CmpFailureReason reason) =>
+    /// <summary>caCerts value: SEQUENCE SIZE (1..MAX) OF CMPCertificate, of at most <paramref name="maxCertificates"/> (else TooManyCertificates).</summary>
+    public static IReadOnlyList<X509Certificate2> ReadCertificates(ReadOnlyMemory<byte> value, CmpFailureReason reason, int maxCertificates = int.MaxValue) =>
         Guard(reason, "the caCerts value", () =>
         {
             var seq = Asn1Sequence.GetInstance(Asn1Object.FromByteArray(value.ToArray()));
+            if (seq.Count > maxCertificates)
+            {
+                throw new CmpException(CmpFailureReason.TooManyCertificates,
+                    $"the response carries {seq.Count} certificates in caCerts, more than the limit of {maxCertificates}");
+            }
             var list = new List<X509Certificate2>();
             foreach (var e in seq)
             {

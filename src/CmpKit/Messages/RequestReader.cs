@@ -34,14 +34,27 @@ internal sealed record CertRequestData(
     DateTimeOffset? NotAfter,
     PopResult Pop,
     int RequestCount,
-    OldCertificateId? OldCertId);
+    OldCertificateId? OldCertId,
+    CentralKeyRequest CentralKey = CentralKeyRequest.No,
+    byte[]? RequestedKeyAlgorithm = null);
+
+/// <summary>Whether a CertReqMsg asks for central key generation (RFC 9483, section 4.1.6; RFC 4211, section 4).</summary>
+internal enum CentralKeyRequest
+{
+    /// <summary>A public key to certify is given.</summary>
+    No,
+    /// <summary>No POP, and publicKey absent or with a zero-length subjectPublicKey: the server is to generate the key.</summary>
+    Yes,
+    /// <summary>publicKey without key bits, but with a POP: contradictory.</summary>
+    Inconsistent,
+}
 
 /// <summary>The oldCertID control of a kur (RFC 4211, section 6.5): issuer and serial number of the certificate to update.</summary>
 internal sealed record OldCertificateId(X500DistinguishedName? Issuer, byte[] SerialNumber)
 {
-    /// <summary>Whether this identifies <paramref name="certificate"/>.</summary>
+    /// <summary>Whether this identifies <paramref name="certificate"/> (issuer compared as OpenSSL's X509_NAME_cmp does, <see cref="Names.CanonicalEquals"/>).</summary>
     public bool Matches(X509Certificate2 certificate) =>
-        Issuer is not null && Issuer.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData)
+        Issuer is not null && Names.CanonicalEquals(Issuer, certificate.IssuerName)
         && SerialNumber.AsSpan().SequenceEqual(certificate.SerialNumberBytes.Span.TrimStart((byte)0));
 }
 
@@ -85,6 +98,16 @@ internal static class RequestReader
         var request = msg.CertReq;
         var template = request.CertTemplate;
         var spki = template.PublicKey?.GetEncoded(Asn1Encodable.Der);
+        // RFC 9483, section 4.1.6: central key generation is asked for by omitting the POP and giving
+        // publicKey only with its algorithm (a zero-length subjectPublicKey), or no publicKey at all.
+        bool emptyKey = template.PublicKey is { } pk && pk.PublicKey.GetBytes().Length == 0;
+        byte[]? requestedAlgorithm = emptyKey ? template.PublicKey!.Algorithm.GetEncoded(Asn1Encodable.Der) : null;
+        var central = msg.Pop is null && (spki is null || emptyKey) ? CentralKeyRequest.Yes
+            : emptyKey ? CentralKeyRequest.Inconsistent : CentralKeyRequest.No;
+        if (emptyKey)
+        {
+            spki = null;
+        }
         var subject = template.Subject is { } s && !Names.IsNullDn(s) ? Names.ToDotNet(s) : null;
         DateTimeOffset? notBefore = null, notAfter = null;
         if (template.Validity is { } validity)
@@ -93,7 +116,7 @@ internal static class RequestReader
             notAfter = validity.NotAfter is { } na ? new DateTimeOffset(na.ToDateTime().ToUniversalTime(), TimeSpan.Zero) : null;
         }
         return new CertRequestData(request.CertReqID.LongValueExact, subject, spki, ReadExtensions(template.Extensions),
-            notBefore, notAfter, CheckPop(msg, spki), messages.Length, ReadOldCertId(request));
+            notBefore, notAfter, CheckPop(msg, spki), messages.Length, ReadOldCertId(request), central, requestedAlgorithm);
     });
 
     private static OldCertificateId? ReadOldCertId(CertRequest request)

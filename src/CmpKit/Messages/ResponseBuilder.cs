@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Cmp;
+using Org.BouncyCastle.Asn1.Crmf;
 
 namespace CmpKit.Messages;
 
@@ -23,8 +24,10 @@ internal static class ResponseBuilder
     /// <param name="texts">statusString texts.</param>
     /// <param name="certificate">The new certificate, if granted.</param>
     /// <param name="caPubs">CA certificates the client may trust.</param>
+    /// <param name="privateKey">With central key generation: the encrypted private key (CertifiedKeyPair.privateKey).</param>
     public static PkiBody CertRep(BodyType type, long certReqId, PkiStatus status, PkiFailureInfo failure,
-        IReadOnlyList<string> texts, X509Certificate2? certificate, IEnumerable<X509Certificate2> caPubs)
+        IReadOnlyList<string> texts, X509Certificate2? certificate, IEnumerable<X509Certificate2> caPubs,
+        EncryptedKey? privateKey = null)
     {
         var tag = type switch
         {
@@ -38,7 +41,8 @@ internal static class ResponseBuilder
         {
             // CertifiedKeyPair ::= SEQUENCE { certOrEncCert CertOrEncCert, ... }; CertOrEncCert: [0] CMPCertificate.
             var certOrEncCert = new DerTaggedObject(true, 0, Certificates.ToCmp(certificate));
-            v.Add(new DerSequence(certOrEncCert));
+            // privateKey [0] EncryptedKey: a CHOICE, so explicitly tagged (RFC 9810, appendix F).
+            v.Add(privateKey is null ? new DerSequence(certOrEncCert) : new DerSequence(certOrEncCert, new DerTaggedObject(true, 0, privateKey)));
         }
         var response = new DerSequence(v);
         var outer = new Asn1EncodableVector();

@@ -87,6 +87,13 @@ public sealed class HttpCmpTransport : ICmpTransport
             || (response.Version < HttpVersion.Version11 && !response.Headers.Connection.Contains("keep-alive", StringComparer.OrdinalIgnoreCase));
         using (response)
         {
+            // C1: redirects are not followed (CmpHttpClientFactory's handler never
+            // follows them). An HttpClient that did follow one delivers the answer of another URI: refused.
+            if (response.RequestMessage?.RequestUri is { } answered && answered != _uri)
+            {
+                throw new CmpException(CmpFailureReason.HttpError,
+                    $"{Describe()} redirected the request to {answered.GetLeftPart(UriPartial.Path)}; CMP requests are not redirected (use an HttpClient that does not follow redirects)");
+            }
             // C1: only 200 carries a CMP response (RFC 9811, section 3.4).
             if (response.StatusCode != HttpStatusCode.OK)
             {

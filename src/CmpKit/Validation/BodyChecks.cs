@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using CmpKit.Messages;
 using Org.BouncyCastle.Asn1.Cmp;
+using Org.BouncyCastle.Asn1.Crmf;
 
 namespace CmpKit.Validation;
 
@@ -97,13 +98,13 @@ internal static class BodyChecks
 
     /// <summary>
     /// C26: the certificate must be present, in plain form; a private key only with central key
-    /// generation (not supported yet, so never).
+    /// generation (<paramref name="centralKeyGeneration"/>), where it is returned for C38-C44.
     /// </summary>
-    public static X509Certificate2 NewCertificate(CertResponse response)
+    public static X509Certificate2 NewCertificate(CertResponse response, bool centralKeyGeneration, out EncryptedKey? privateKey)
     {
         try
         {
-            return NewCertificateCore(response);
+            return NewCertificateCore(response, centralKeyGeneration, out privateKey);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidCastException or IOException)
         {
@@ -113,11 +114,12 @@ internal static class BodyChecks
         }
     }
 
-    private static X509Certificate2 NewCertificateCore(CertResponse response)
+    private static X509Certificate2 NewCertificateCore(CertResponse response, bool centralKeyGeneration, out EncryptedKey? privateKey)
     {
         var ckp = response.CertifiedKeyPair
             ?? throw new CmpException(CmpFailureReason.CertificateMissing, "the positive certificate response holds no certificate");
-        if (ckp.PrivateKey is not null)
+        privateKey = ckp.PrivateKey;
+        if (privateKey is not null && !centralKeyGeneration)
         {
             throw new CmpException(CmpFailureReason.UnexpectedPrivateKey,
                 "the certificate response carries a private key although central key generation was not requested");

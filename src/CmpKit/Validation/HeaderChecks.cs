@@ -32,6 +32,28 @@ internal static class HeaderChecks
         }
     }
 
+    /// <summary>C7: extraCerts, refused before anything is decoded when there are more than the cap allows.</summary>
+    public static CmpCertificate[] ExtraCertsWithinCap(PkiMessage message, VerificationPolicy policy)
+    {
+        var extraCerts = message.GetExtraCerts() ?? [];
+        if (extraCerts.Length > policy.MaxExtraCertificates)
+        {
+            throw new CmpException(CmpFailureReason.TooManyCertificates,
+                $"the message carries {extraCerts.Length} certificates in extraCerts, more than the limit of {policy.MaxExtraCertificates}");
+        }
+        return extraCerts;
+    }
+
+    /// <summary>C27, C36: a list of CA certificates (caPubs, caCerts) of at most <paramref name="max"/> entries.</summary>
+    public static void CaCertificatesWithinCap(int count, int max, string what)
+    {
+        if (count > max)
+        {
+            throw new CmpException(CmpFailureReason.TooManyCertificates,
+                $"the response carries {count} certificates in {what}, more than the limit of {max}");
+        }
+    }
+
     /// <summary>C9: pvno must be 2 (cmp2000) or 3 (cmp2021).</summary>
     public static void VersionSupported(PkiHeader header)
     {

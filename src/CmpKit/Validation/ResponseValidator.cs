@@ -15,7 +15,7 @@ internal static class ResponseValidator
         var header = response.Header;
         HeaderChecks.SenderIsDirectoryName(header);   // C5
         HeaderChecks.SenderIsExpected(header, policy); // C6
-        var extraCerts = Certificates.ToDotNet(response.GetExtraCerts());
+        var extraCerts = Certificates.ToDotNet(HeaderChecks.ExtraCertsWithinCap(response, policy)); // C7 (cap)
         state.LastResponseMacProtected = ProtectionChecks.Validate(response, extraCerts, state, policy); // C8, C14-C20
         HeaderChecks.VersionSupported(header);         // C9
         HeaderChecks.TransactionIdMatches(header, state); // C11

@@ -139,7 +139,8 @@ internal static class SenderCertificateValidator
     /// <paramref name="checkRevocation"/> and <see cref="VerificationPolicy.RevocationCheck"/> set, also
     /// the revocation status with the policy's CRLs (<see cref="CrlChecks"/>). Returns null on success,
     /// else why not. Shared by C20 (with revocation checking) and C29 (without: as OpenSSL, which
-    /// disables status checking for -out_trusted).
+    /// disables status checking for -out_trusted). At most <see cref="VerificationPolicy.MaxChainDepth"/>
+    /// intermediate CA certificates. Also used by the server.
     /// </summary>
     public static string? ValidateChain(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates,
         VerificationPolicy policy, DateTimeOffset now, IReadOnlyList<X509Certificate2>? anchors = null, bool checkRevocation = false)
@@ -148,6 +149,10 @@ internal static class SenderCertificateValidator
         if (path is null)
         {
             return error;
+        }
+        if (DepthError(path.Count, policy) is { } depthError)
+        {
+            return depthError;
         }
         if (checkRevocation && policy.RevocationCheck != Client.CmpRevocationCheck.None)
         {
@@ -211,8 +216,9 @@ internal static class SenderCertificateValidator
         // only a chain up to a self-signed anchor counts.
         if (policy.PartialChain)
         {
-            foreach (var element in chain.ChainElements)
+            for (int index = 0; index < chain.ChainElements.Count; index++)
             {
+                var element = chain.ChainElements[index];
                 if (anchorList.Any(a => a.RawData.AsSpan().SequenceEqual(element.Certificate.RawData)))
                 {
                     var problems = chain.ChainElements.TakeWhile(e => e != element).Append(element)
@@ -229,5 +235,18 @@ internal static class SenderCertificateValidator
         var status = chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct();
         error = string.Join("; ", status).Length > 0 ? string.Join("; ", status) : "no chain to a trust anchor";
         return null;
+    }
+
+    /// <summary>
+    /// The chain-depth cap (as OpenSSL's verify depth: the certificates between the end entity and the trust
+    /// anchor); <paramref name="length"/> counts both ends. X509Chain has no depth limit of its own, so a valid but
+    /// longer chain is refused after building; building itself is bounded by the extraCerts cap.
+    /// </summary>
+    private static string? DepthError(int length, VerificationPolicy policy)
+    {
+        var intermediates = length - 2;
+        return intermediates > policy.MaxChainDepth
+            ? $"the chain has {intermediates} intermediate CA certificates, more than the limit of {policy.MaxChainDepth}"
+            : null;
     }
 }

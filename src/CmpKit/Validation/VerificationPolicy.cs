@@ -16,6 +16,10 @@ internal sealed record VerificationPolicy
     public bool UnprotectedErrors { get; init; }
     public ReadOnlyMemory<byte>? Secret { get; init; }
     public int MaxPbmIterations { get; init; } = 100_000;
+    /// <summary>C7: the most certificates in one message's extraCerts.</summary>
+    public int MaxExtraCertificates { get; init; } = 100;
+    /// <summary>C20, C29: the most intermediate CA certificates between a certificate and its trust anchor.</summary>
+    public int MaxChainDepth { get; init; } = 10;
     public TimeSpan ClockSkew { get; init; }
     public TimeSpan MaxCheckAfter { get; init; } = TimeSpan.FromDays(1);
     public TimeProvider Time { get; init; } = TimeProvider.System;

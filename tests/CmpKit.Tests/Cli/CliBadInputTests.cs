@@ -7,7 +7,7 @@ namespace CmpKit.Tests.Cli;
 /// Bad input to the whole CLI: exit 1, exactly one error line starting with "cmpkit: ", no stack
 /// trace, and the -secret value never echoed.
 /// </summary>
-public class CliBadInputTests
+public partial class CliBadInputTests
 {
     private const string Secret = "Do-Not-Print-Me-42";
 

@@ -151,34 +151,50 @@ public class CliRrGenmTests
     }
 
     [Fact]
-    public async Task GenmCertReqTemplateWithoutTemplateDeletesStaleFiles()
+    public async Task GenmCertReqTemplateSavesTemplateAndKeySpecOverStaleFiles()
     {
         using var dir = new TempDir();
         var template = dir.Write("template.der", "stale");
         var keySpec = dir.Write("keyspec.der", "stale");
-        // CmpKit's mock echoes this ITAV without a value: "no certificate request template available".
+        // The mock answers as OpenSSL's: a template naming the issuer, and keySpec EC or RSA 4096.
         var r = await RunAsync(["-use_mock_srv", .. Pbm, "-cmd", "genm", "-infotype", "certReqTemplate", "-template", template, "-keyspec", keySpec]);
 
         AssertSuccess(r);
-        Assert.Contains("no certificate request template available", r.Err, StringComparison.Ordinal);
-        Assert.False(File.Exists(template));
-        Assert.False(File.Exists(keySpec));
+        var certTemplate = Org.BouncyCastle.Asn1.Crmf.CertTemplate.GetInstance(File.ReadAllBytes(template));
+        Assert.NotNull(certTemplate.Issuer);
+        var controls = Org.BouncyCastle.Asn1.Asn1Sequence.GetInstance(File.ReadAllBytes(keySpec));
+        Assert.Equal(2, controls.Count);
     }
 
     [Fact]
-    public async Task GenmCrlStatusListReadsOldCrlAndChecksTheAnswer()
+    public async Task GenmCrlStatusListReadsOldCrlAndGetsTheNewerOneFromRspCrl()
     {
         using var dir = new TempDir();
         var pki = new TestPkiFiles(dir);
         var builder = new System.Security.Cryptography.X509Certificates.CertificateRevocationListBuilder();
-        var crl = builder.Build(pki.Root.WithKey(), 1, DateTimeOffset.UtcNow.AddDays(1), System.Security.Cryptography.HashAlgorithmName.SHA256);
-        var oldCrl = dir.Write("old.crl", System.Security.Cryptography.PemEncoding.WriteString("X509 CRL", crl));
+        var now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        byte[] Crl(int number, DateTimeOffset thisUpdate) =>
+            builder.Build(pki.Root.WithKey(), number, now.AddDays(1), System.Security.Cryptography.HashAlgorithmName.SHA256, thisUpdate: thisUpdate);
+        var oldCrl = dir.Write("old.crl", System.Security.Cryptography.PemEncoding.WriteString("X509 CRL", Crl(1, now.AddHours(-2))));
+        var latest = Crl(2, now.AddHours(-1));
+        var newCrl = dir.Write("latest.crl", System.Security.Cryptography.PemEncoding.WriteString("X509 CRL", latest));
 
-        // The mock echoes crlStatusList instead of answering crls: the client must refuse it (C36).
-        var r = await RunAsync(["-use_mock_srv", .. Pbm, "-cmd", "genm", "-infotype", "crlStatusList", "-oldcrl", oldCrl, "-crlout", dir.File("new.crl")]);
-        Assert.Contains("UnexpectedInfoType", AssertOneError(r), StringComparison.Ordinal);
+        // The mock server (-rsp_crl) has a newer CRL than -oldcrl: it is sent and saved.
+        AssertSuccess(await RunAsync(["-use_mock_srv", .. Pbm, "-rsp_crl", newCrl, "-cmd", "genm", "-infotype", "crlStatusList",
+            "-oldcrl", oldCrl, "-crlout", dir.File("got.crl"), "-crlform", "DER"]));
+        Assert.Equal(latest, File.ReadAllBytes(dir.File("got.crl")));
+
+        // The client has the latest one: no CRL, and no -crlout file.
+        var r = await RunAsync(["-use_mock_srv", .. Pbm, "-rsp_crl", newCrl, "-cmd", "genm", "-infotype", "crlStatusList",
+            "-oldcrl", newCrl, "-crlout", dir.File("none.crl")]);
+        AssertSuccess(r);
+        Assert.Contains("no CRL update available", r.Err, StringComparison.Ordinal);
+        Assert.False(File.Exists(dir.File("none.crl")));
+
         Assert.Contains("-oldcrl", AssertOneError(await RunAsync(["-use_mock_srv", .. Pbm, "-cmd", "genm", "-infotype", "crlStatusList",
             "-oldcrl", pki.RootPem, "-crlout", dir.File("new.crl")])));
+        Assert.Contains("CRL to be returned by the mock server", AssertOneError(await RunAsync(["-use_mock_srv", .. Pbm, "-rsp_crl", pki.RootPem, "-cmd", "genm",
+            "-infotype", "crlStatusList", "-oldcrl", oldCrl, "-crlout", dir.File("new.crl")])));
     }
 
     [Fact]

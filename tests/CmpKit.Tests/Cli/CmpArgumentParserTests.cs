@@ -76,9 +76,10 @@ public class CmpArgumentParserTests
         Assert.True(a.GetFlag("no_cache_extracerts"));
         Assert.Equal(7, a.GetInt("verbosity"));
         Assert.Equal("new.key", a.GetString("rsp_key"));
-        // rsp_crl and rsp_newwithnew... are not implemented: ignored with a warning, not fatal
-        Assert.False(a.IsSet("rsp_crl"));
-        Assert.Contains(a.Warnings, w => w.StartsWith("option -rsp_crl from config file", StringComparison.Ordinal) && w.EndsWith("is not supported yet; ignored", StringComparison.Ordinal));
+        Assert.Equal("newcrl.pem", a.GetString("rsp_crl"));
+        Assert.Equal("newWithNew.pem", a.GetString("rsp_newwithnew"));
+        Assert.Equal("oldWithNew.pem", a.GetString("rsp_oldwithnew"));
+        Assert.DoesNotContain(a.Warnings, w => w.Contains("not supported yet", StringComparison.Ordinal));
     }
 
     [Fact]

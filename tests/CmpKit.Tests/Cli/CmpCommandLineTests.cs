@@ -148,8 +148,7 @@ public class CmpCommandLineTests
     }
 
     [Theory]
-    [InlineData("-rsp_crl", "x.crl")]
-    [InlineData("-centralkeygen", null)]
+    [InlineData("-provider", "x")]
     [InlineData("-engine", "x")]
     [InlineData("-x509_strict", null)] // -crl_check is supported now (CliSuiteRowTests)
     public void RecognisedButNotSupported(string option, string? value)

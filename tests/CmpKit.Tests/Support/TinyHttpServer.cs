@@ -34,6 +34,10 @@ internal sealed class TinyHttpServer : IAsyncDisposable
         /// connection before the server's FIN arrives meets.
         /// </summary>
         public bool ResetNextRequest { get; init; }
+        /// <summary>Send the headers and this many bytes of the body, then reset the connection (TCP RST).</summary>
+        public int? ResetAfter { get; init; }
+        /// <summary>Further header lines, e.g. Location for a redirect.</summary>
+        public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
     }
 
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
@@ -104,6 +108,11 @@ internal sealed class TinyHttpServer : IAsyncDisposable
                     await Task.Delay(Timeout.Infinite, _stop.Token);
                 }
                 await WriteResponseAsync(stream, response, _stop.Token);
+                if (response.ResetAfter is not null)
+                {
+                    client.Client.LingerState = new LingerOption(true, 0); // close = RST
+                    return;
+                }
                 if (response.ResetNextRequest)
                 {
                     resetThisOne = true;
@@ -152,7 +161,7 @@ internal sealed class TinyHttpServer : IAsyncDisposable
     private static async Task WriteResponseAsync(NetworkStream stream, Response r, CancellationToken ct)
     {
         var sb = new StringBuilder();
-        sb.Append(r.Http10 ? "HTTP/1.0 " : "HTTP/1.1 ").Append(r.Status).Append(r.Status == 200 ? " OK" : " Error").Append("\r\n");
+        sb.Append(r.Http10 ? "HTTP/1.0 " : "HTTP/1.1 ").Append(r.Status).Append(r.Status switch { 200 => " OK", >= 300 and < 400 => " Redirect", _ => " Error" }).Append("\r\n");
         if (r.ContentType is not null)
         {
             sb.Append("Content-Type: ").Append(r.ContentType).Append("\r\n");
@@ -169,6 +178,10 @@ internal sealed class TinyHttpServer : IAsyncDisposable
         {
             sb.Append("Connection: close\r\n");
         }
+        foreach (var (name, value) in r.Headers)
+        {
+            sb.Append(name).Append(": ").Append(value).Append("\r\n");
+        }
         sb.Append("\r\n");
         await stream.WriteAsync(Encoding.ASCII.GetBytes(sb.ToString()), ct);
         if (r.Chunked)
@@ -181,6 +194,12 @@ internal sealed class TinyHttpServer : IAsyncDisposable
                 await stream.WriteAsync(chunk, ct);
                 await stream.WriteAsync("\r\n"u8.ToArray(), ct);
             }
+            return;
+        }
+        if (r.ResetAfter is int partial)
+        {
+            await stream.WriteAsync(r.Body.AsMemory(0, Math.Min(partial, r.Body.Length)), ct);
+            await stream.FlushAsync(ct);
             return;
         }
         if (r.Drip is { } drip)
