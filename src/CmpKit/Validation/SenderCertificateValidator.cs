@@ -167,15 +167,14 @@ internal static class SenderCertificateValidator
     {
         error = null;
         var anchorList = anchors ?? policy.TrustAnchors;
-        bool cacheable = !policy.IgnoreValidityPeriod;
-        if (cacheable && ValidatedPathCache.TryGet(anchorList, certificate, policy.PartialChain, now) is { } known)
+        if (ValidatedPathCache.TryGet(anchorList, certificate, policy.PartialChain, policy.IgnoreValidityPeriod, now) is { } known)
         {
             return known;
         }
         var path = BuildPathWithX509Chain(certificate, intermediates, policy, now, anchorList, out error);
-        if (path is not null && cacheable)
+        if (path is not null)
         {
-            ValidatedPathCache.Add(anchorList, certificate, policy.PartialChain, path);
+            ValidatedPathCache.Add(anchorList, certificate, policy.PartialChain, policy.IgnoreValidityPeriod, path);
         }
         return path;
     }
