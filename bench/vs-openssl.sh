@@ -10,13 +10,14 @@
 # and the ratios cmpkit/openssl. Each point is the minimum of R runs (noise only ever adds time).
 #
 # Usage (from anywhere, on a fresh machine with the .NET SDK):
-#   bash bench/vs-openssl.sh            # N1=10 N2=60 R=3
-#   N1=5 N2=25 R=1 bash bench/vs-openssl.sh   # quicker, noisier
+#   bash bench/vs-openssl.sh                  # N1=10 N2=60 R=2 S=11, with the NativeAOT build
+#   N1=5 N2=25 R=1 AOT=0 bash bench/vs-openssl.sh   # quicker, noisier, JIT build only
+# Also prints one-shot figures (a whole process for one transaction, start-up included).
 # Needs openssl (apt-get install openssl if missing) and GNU time (/usr/bin/time; apt-get install time).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-N1="${N1:-10}"; N2="${N2:-60}"; R="${R:-3}"
+N1="${N1:-10}"; N2="${N2:-60}"; R="${R:-2}"
 CASES="${CASES:-ec rsa pbm}"; KEEPALIVE="${KEEPALIVE:-0 1}"
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -28,9 +29,18 @@ if ! need openssl || [ ! -x /usr/bin/time ]; then
   fi
 fi
 
-echo "building cmpkit (Release)..." >&2
+echo "building cmpkit (Release, framework-dependent with JIT) ..." >&2
 dotnet build "$root/src/CmpKit.Cli" -c Release -nologo -v q >/dev/null
 cmpkit="$root/src/CmpKit.Cli/bin/Release/net10.0/cmpkit"
+aot=""
+if [ "${AOT:-1}" = 1 ]; then
+  echo "publishing cmpkit as NativeAOT (takes a few minutes; AOT=0 skips it) ..." >&2
+  if dotnet publish "$root/src/CmpKit.Cli" -c Release -r linux-x64 -p:PublishAot=true -o "$root/bench/out/aot" -nologo -v q >/dev/null 2>"$root/bench/out-aot.log"; then
+    aot="$root/bench/out/aot/cmpkit"
+  else
+    echo "bench: the NativeAOT build failed (see bench/out-aot.log); measuring the JIT build only" >&2
+  fi
+fi
 
 work="$(mktemp -d)"
 server_pids=()
@@ -102,16 +112,52 @@ marginal() { # client args... → "cpu_ms wall_ms" per transaction
   printf '%.2f %.2f\n' "$(echo "($c2 - $c1) * 1000 / ($N2 - $N1)" | bc -l)" "$(echo "($w2 - $w1) * 1000 / ($N2 - $N1)" | bc -l)"
 }
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(openssl version); dotnet $(dotnet --version)"
-echo "per transaction (ir + certConf), marginal over -repeat $N1 vs $N2, best of $R; ratio = cmpkit / openssl"
-printf '%-5s %-10s %12s %12s %8s %12s %12s %8s\n' case keep_alive "openssl cpu" "cmpkit cpu" "cpu x" "openssl wall" "cmpkit wall" "wall x"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(openssl version); dotnet $(dotnet --version); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "per transaction (ir + certConf), marginal over -repeat $N1 vs $N2, best of $R; x = ratio to openssl"
+printf '%-5s %-3s | %10s %10s %10s %6s %6s | %10s %10s %10s %6s %6s\n' case ka "openssl" "cmpkit" "cmpkit-aot" "x" "x-aot" "openssl" "cmpkit" "cmpkit-aot" "x" "x-aot"
+printf '%-5s %-3s | %-45s | %-45s\n' "" "" "client CPU (user+sys) ms" "wall ms"
+ratio() { if [ -n "$2" ] && [ "$2" != "-" ]; then printf '%.2f' "$(echo "$2 / $1" | bc -l)"; else printf '%s' -; fi; }
 for c in $CASES; do
   for k in $KEEPALIVE; do
     # shellcheck disable=SC2046
     read -r oc ow < <(marginal openssl cmp $(args_for "$c" "$k"))
     # shellcheck disable=SC2046
     read -r kc kw < <(marginal "$cmpkit" $(args_for "$c" "$k"))
-    printf '%-5s %-10s %10s ms %10s ms %8.2f %10s ms %10s ms %8.2f\n' "$c" "$k" "$oc" "$kc" \
-      "$(echo "$kc / $oc" | bc -l)" "$ow" "$kw" "$(echo "$kw / $ow" | bc -l)"
+    ac=-; aw=-
+    if [ -n "$aot" ]; then
+      # shellcheck disable=SC2046
+      read -r ac aw < <(marginal "$aot" $(args_for "$c" "$k"))
+    fi
+    printf '%-5s %-3s | %10s %10s %10s %6s %6s | %10s %10s %10s %6s %6s\n' "$c" "$k" "$oc" "$kc" "$ac" \
+      "$(ratio "$oc" "$kc")" "$(ratio "$oc" "$ac")" "$ow" "$kw" "$aw" "$(ratio "$ow" "$kw")" "$(ratio "$ow" "$aw")"
   done
 done
+
+# One-shot: a whole process for one transaction (start-up included), median of S runs.
+S="${S:-11}"
+oneshot() { # client args... → median wall ms and median cpu ms
+  local client="$1"; shift
+  local walls=() cpus=()
+  for _ in $(seq "$S"); do
+    /usr/bin/time -f '%U %S %e' -o t.txt "$client" "$@" >run.log 2>&1 || { echo "bench: $(basename "$client") failed: $(tail -3 run.log)" >&2; exit 1; }
+    read -r u s e < <(tail -1 t.txt)
+    walls+=("$(echo "$e * 1000" | bc -l)"); cpus+=("$(echo "($u + $s) * 1000" | bc -l)")
+  done
+  printf '%.0f %.0f\n' "$(printf '%s\n' "${walls[@]}" | sort -g | sed -n "$(( (S + 1) / 2 ))p")" \
+    "$(printf '%s\n' "${cpus[@]}" | sort -g | sed -n "$(( (S + 1) / 2 ))p")"
+}
+echo
+echo "one-shot: one process, one ir (ec, -keep_alive 1), median of $S runs"
+printf '%-12s %10s %10s %8s\n' client "wall ms" "cpu ms" "wall x"
+# shellcheck disable=SC2046
+read -r ow oc < <(oneshot openssl cmp $(args_for ec 1))
+printf '%-12s %10s %10s %8s\n' openssl "$ow" "$oc" 1.00
+# shellcheck disable=SC2046
+read -r kw kc < <(oneshot "$cmpkit" $(args_for ec 1))
+printf '%-12s %10s %10s %8s\n' cmpkit "$kw" "$kc" "$(ratio "$ow" "$kw")"
+if [ -n "$aot" ]; then
+  # shellcheck disable=SC2046
+  read -r aw ac < <(oneshot "$aot" $(args_for ec 1))
+  printf '%-12s %10s %10s %8s\n' cmpkit-aot "$aw" "$ac" "$(ratio "$ow" "$aw")"
+fi
