@@ -111,7 +111,7 @@ public sealed partial class CmpServer
         var policy = new VerificationPolicy
         {
             TrustAnchors = anchors,
-            Untrusted = [.. _options.SrvUntrusted, .. CachedSenderChains()],
+            Untrusted = [.. _options.SrvUntrusted, .. ValidatedSigners()],
             IgnoreKeyUsage = true,
             IgnoreValidityPeriod = _options.NoCheckTime,
             MaxExtraCertificates = _options.MaxExtraCertificates,
@@ -135,7 +135,7 @@ public sealed partial class CmpServer
                     policy with { Untrusted = [.. policy.Untrusted, .. cached] });
             }
             rc.Signer = state.ValidatedSender;
-            RememberSenderChain(state.ValidatedSender, extraCerts, policy);
+            RememberSigner(state.ValidatedSender);
             return null;
         }
         catch (CmpException e)
@@ -150,59 +150,58 @@ public sealed partial class CmpServer
         }
     }
 
-    // Sender certificate caching (as OpenSSL's mock server keeps the sender certificate it validated): the
-    // intermediates of the chains of the last validated request signers, so that a later request by the same
-    // signer need not carry its chain in extraCerts again. They are only untrusted certificates: every chain
-    // is still validated to the trust anchors.
-    private const int MaxCachedSenderChains = 16;
-    private readonly Lock _senderChainLock = new();
-    private readonly List<X509Certificate2[]> _senderChains = [];
+    // Sender certificate caching, as OpenSSL's server keeps the sender certificate it validated: the last
+    // request signers whose chain validated are candidates for later requests, so a client need not send its
+    // chain again (suite row "without giving chain (requires sender cert caching)"). Only the signer
+    // certificates themselves, not their chains: a path validated for one of them is remembered by
+    // ValidatedPathCache while valid, but another certificate of the same CA still needs its chain
+    // (unless extraCerts are cached, see CmpServer.ExtraCerts.cs).
+    private const int MaxValidatedSigners = 16;
+    private readonly Lock _signersLock = new();
+    private readonly List<X509Certificate2> _validatedSigners = [];
 
-    private List<X509Certificate2> CachedSenderChains()
+    private List<X509Certificate2> ValidatedSigners()
     {
-        lock (_senderChainLock)
+        lock (_signersLock)
         {
-            return _senderChains.SelectMany(c => c).ToList();
+            return [.. _validatedSigners];
         }
     }
 
-    private void RememberSenderChain(X509Certificate2? signer, IReadOnlyList<X509Certificate2> extraCerts, VerificationPolicy policy)
+    private void RememberSigner(X509Certificate2? signer)
     {
         if (signer is null)
         {
             return;
         }
-        using var chain = new X509Chain();
-        var p = chain.ChainPolicy;
-        p.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        p.RevocationMode = X509RevocationMode.NoCheck;
-        p.DisableCertificateDownloads = true;
-        p.VerificationFlags = X509VerificationFlags.AllFlags;
-        p.CustomTrustStore.AddRange(policy.TrustAnchors.ToArray());
-        p.ExtraStore.AddRange(extraCerts.Concat(policy.Untrusted).ToArray());
-        chain.Build(signer);
-        var intermediates = chain.ChainElements.Skip(1).Select(e => e.Certificate)
-            .Where(c => !policy.TrustAnchors.Any(a => a.RawData.AsSpan().SequenceEqual(c.RawData)))
-            .Select(c => X509CertificateLoader.LoadCertificate(c.RawData)).ToArray();
-        if (intermediates.Length == 0)
+        lock (_signersLock)
         {
-            return;
-        }
-        lock (_senderChainLock)
-        {
-            _senderChains.RemoveAll(c => c.Length == intermediates.Length && c.Zip(intermediates).All(x => x.First.RawData.AsSpan().SequenceEqual(x.Second.RawData)));
-            _senderChains.Add(intermediates);
-            if (_senderChains.Count > MaxCachedSenderChains)
+            _validatedSigners.RemoveAll(c => c.RawData.AsSpan().SequenceEqual(signer.RawData));
+            _validatedSigners.Add(signer);
+            if (_validatedSigners.Count > MaxValidatedSigners)
             {
-                _senderChains.RemoveAt(0);
+                _validatedSigners.RemoveAt(0);
             }
         }
     }
 
     /// <summary>SrvTrusted, or the CA certificate when none are configured.</summary>
-    private List<X509Certificate2> TrustAnchors() =>
-        _options.SrvTrusted.Count > 0 ? [.. _options.SrvTrusted]
-        : CertificateAuthority is { } ca ? [ca.Certificate] : [];
+    // One list per server and CA certificate, so that ValidatedPathCache (keyed by the anchor list) serves
+    // every request.
+    private sealed record AnchorList(X509Certificate2? Ca, List<X509Certificate2> Anchors);
+    private volatile AnchorList? _trustAnchors;
+
+    private List<X509Certificate2> TrustAnchors()
+    {
+        var ca = _options.SrvTrusted.Count > 0 ? null : CertificateAuthority?.Certificate;
+        if (_trustAnchors is { } known && ReferenceEquals(known.Ca, ca))
+        {
+            return known.Anchors;
+        }
+        List<X509Certificate2> anchors = _options.SrvTrusted.Count > 0 ? [.. _options.SrvTrusted] : ca is not null ? [ca] : [];
+        _trustAnchors = new AnchorList(ca, anchors);
+        return anchors;
+    }
 
     /// <summary>
     /// Responses are protected as the request was (RFC 9810, section 5.1.3.1: MAC answered by MAC), with a

@@ -26,6 +26,8 @@ public sealed class HttpCmpTransport : ICmpTransport
 
     private readonly HttpClient _http;
     private readonly Uri _uri;
+    // Whether the last response came on a connection the server closes after it (see ExchangeAsync).
+    private volatile bool _serverClosesConnections;
 
     /// <summary>Creates the transport.</summary>
     /// <param name="httpClient">The client to send with; not owned (not disposed) by the transport.</param>
@@ -52,27 +54,37 @@ public sealed class HttpCmpTransport : ICmpTransport
     public CmpKeepAlive KeepAlive { get; init; } = CmpKeepAlive.IfPossible;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// A connection the server announced to close (our request said <c>Connection: close</c>, its response
+    /// said so, or it answered HTTP/1.0 without keep-alive) may still be in HttpClient's pool when the next
+    /// request goes out, before the server's FIN arrives (HttpClient reuses it regardless): the request then
+    /// meets a reset or an empty answer from a socket the server had already closed, so it never reached
+    /// the server. Exactly that failure is retried once, on a new connection.
+    /// </remarks>
     public async Task<byte[]> ExchangeAsync(ReadOnlyMemory<byte> request, CmpExchangeInfo info, CancellationToken cancellationToken)
     {
-        using var message = new HttpRequestMessage(HttpMethod.Post, _uri);
-        // The whole request is one buffer with a known length, so the handler writes header and body together.
-        var content = new ReadOnlyMemoryContent(request);
-        content.Headers.ContentType = new MediaTypeHeaderValue(MediaType);
-        content.Headers.ContentLength = request.Length;
-        message.Content = content;
-        message.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
         bool keepAlive = KeepAlive != CmpKeepAlive.Never && info.ExpectsMoreMessages;
-        message.Headers.ConnectionClose = !keepAlive;
-
         HttpResponseMessage response;
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            bool mayBeStale = _serverClosesConnections;
+            using var message = CreateMessage(request, keepAlive);
+            try
+            {
+                response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (HttpRequestException e) when (attempt == 1 && mayBeStale && IsClosedConnection(e))
+            {
+                // The request went out on a connection the server had closed: send it again.
+            }
+            catch (HttpRequestException e)
+            {
+                throw new CmpException(CmpFailureReason.ConnectionFailed, $"cannot exchange messages with {Describe()}: {Cause(e)}", innerException: e);
+            }
         }
-        catch (HttpRequestException e)
-        {
-            throw new CmpException(CmpFailureReason.ConnectionFailed, $"cannot exchange messages with {Describe()}: {e.Message}", innerException: e);
-        }
+        _serverClosesConnections = !keepAlive || response.Headers.ConnectionClose == true
+            || (response.Version < HttpVersion.Version11 && !response.Headers.Connection.Contains("keep-alive", StringComparer.OrdinalIgnoreCase));
         using (response)
         {
             // C1: redirects are not followed (CmpHttpClientFactory's handler never
@@ -102,6 +114,37 @@ public sealed class HttpCmpTransport : ICmpTransport
             }
             return await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private HttpRequestMessage CreateMessage(ReadOnlyMemory<byte> request, bool keepAlive)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Post, _uri);
+        // The whole request is one buffer with a known length, so the handler writes header and body together.
+        var content = new ReadOnlyMemoryContent(request);
+        content.Headers.ContentType = new MediaTypeHeaderValue(MediaType);
+        content.Headers.ContentLength = request.Length;
+        message.Content = content;
+        message.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
+        message.Headers.ConnectionClose = !keepAlive;
+        return message;
+    }
+
+    // A reset, or the end of the stream before any response byte: what a request sent on a socket that the
+    // server had already closed meets.
+    private static bool IsClosedConnection(HttpRequestException e)
+    {
+        if (e.HttpRequestError == HttpRequestError.ResponseEnded)
+        {
+            return true;
+        }
+        for (Exception? inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset })
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     // C2: never reads more than MaxResponseSize + 1 bytes.
@@ -148,17 +191,29 @@ public sealed class HttpCmpTransport : ICmpTransport
         }
         catch (HttpRequestException e)
         {
-            throw new CmpException(CmpFailureReason.ConnectionFailed, $"reading the response from {Describe()} failed: {e.Message}", innerException: e);
+            throw new CmpException(CmpFailureReason.ConnectionFailed, $"reading the response from {Describe()} failed: {Cause(e)}", innerException: e);
         }
         catch (IOException e)
         {
-            throw new CmpException(CmpFailureReason.ConnectionFailed, $"reading the response from {Describe()} failed: {e.Message}", innerException: e);
+            throw new CmpException(CmpFailureReason.ConnectionFailed, $"reading the response from {Describe()} failed: {Cause(e)}", innerException: e);
         }
     }
 
     private CmpException TooLarge(string size) =>
         new(CmpFailureReason.ResponseTooLarge,
             $"the response from {Describe()} is larger than the limit of {MaxResponseSize.ToString(CultureInfo.InvariantCulture)} bytes ({size})");
+
+    // HttpClient's own message ("An error occurred while sending the request.") hides the cause (reset,
+    // premature end of the response, ...): name the innermost one too.
+    private static string Cause(Exception e)
+    {
+        var inner = e;
+        while (inner.InnerException is not null)
+        {
+            inner = inner.InnerException;
+        }
+        return ReferenceEquals(inner, e) ? e.Message : $"{e.Message.TrimEnd('.')}: {inner.Message}";
+    }
 
     private string Describe() => _uri.GetLeftPart(UriPartial.Path);
 }

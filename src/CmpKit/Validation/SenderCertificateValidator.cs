@@ -166,6 +166,23 @@ internal static class SenderCertificateValidator
         VerificationPolicy policy, DateTimeOffset now, IReadOnlyList<X509Certificate2>? anchors, out string? error)
     {
         error = null;
+        var anchorList = anchors ?? policy.TrustAnchors;
+        if (ValidatedPathCache.TryGet(anchorList, certificate, policy.PartialChain, policy.IgnoreValidityPeriod, now) is { } known)
+        {
+            return known;
+        }
+        var path = BuildPathWithX509Chain(certificate, intermediates, policy, now, anchorList, out error);
+        if (path is not null)
+        {
+            ValidatedPathCache.Add(anchorList, certificate, policy.PartialChain, policy.IgnoreValidityPeriod, path);
+        }
+        return path;
+    }
+
+    private static List<X509Certificate2>? BuildPathWithX509Chain(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates,
+        VerificationPolicy policy, DateTimeOffset now, IReadOnlyList<X509Certificate2> anchorList, out string? error)
+    {
+        error = null;
         using var chain = new X509Chain();
         var p = chain.ChainPolicy;
         p.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -177,7 +194,7 @@ internal static class SenderCertificateValidator
         {
             p.VerificationFlags |= X509VerificationFlags.IgnoreNotTimeValid;
         }
-        foreach (var a in anchors ?? policy.TrustAnchors)
+        foreach (var a in anchorList)
         {
             p.CustomTrustStore.Add(a);
         }
@@ -196,7 +213,6 @@ internal static class SenderCertificateValidator
         // With PartialChain (OpenSSL's -partial_chain) a trust anchor need not be self-signed: the
         // chain may end at any anchor, which must itself be valid. Without it, as OpenSSL's default,
         // only a chain up to a self-signed anchor counts.
-        var anchorList = anchors ?? policy.TrustAnchors;
         if (policy.PartialChain)
         {
             for (int index = 0; index < chain.ChainElements.Count; index++)

@@ -143,7 +143,25 @@ public class CmpServerMockOptionTests
             {
                 Leaf = X509CertificateLoader.LoadCertificate(c.RawData);
             }
+            OtherLeafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var other = new CertificateRequest("CN=other chained client", OtherLeafKey, HashAlgorithmName.SHA256);
+            other.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+            other.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(other.PublicKey, false));
+            using (var c = other.Create(Intermediate.SubjectName, X509SignatureGenerator.CreateForECDsa(IntermediateKey), now.AddDays(-1), now.AddYears(1), [0x32]))
+            {
+                OtherLeaf = X509CertificateLoader.LoadCertificate(c.RawData);
+            }
         }
+
+        /// <summary>A second client certificate of the same intermediate CA.</summary>
+        public X509Certificate2 OtherLeaf { get; }
+        public ECDsa OtherLeafKey { get; }
+
+        public CmpClientOptions OtherClientOptions(CmpServer server) => new()
+        {
+            SignatureCredentials = new CmpSignatureCredentials(OtherLeaf, OtherLeafKey, []),
+            TrustAnchors = [server.SigningCertificate!],
+        };
 
         public TestPki Pki { get; }
         public ECDsa IntermediateKey { get; }
@@ -172,7 +190,7 @@ public class CmpServerMockOptionTests
     }
 
     [Fact]
-    public async Task With_NoCacheExtraCerts_a_request_without_its_chain_is_signerNotTrusted()
+    public async Task With_NoCacheExtraCerts_only_the_signer_itself_is_remembered()
     {
         var chain = new Chain();
         var server = new CmpServer(new MockCaOptions { SrvTrusted = [chain.Pki.Root], NoCacheExtraCerts = true });
@@ -180,9 +198,23 @@ public class CmpServerMockOptionTests
         await Client(server, chain.ClientOptions(server, sendChain: true)).GetCaCertificatesAsync(Token);
         Assert.Empty(server.CachedExtraCertificates);
 
-        var e = await Assert.ThrowsAsync<CmpException>(() => Client(server, chain.ClientOptions(server, sendChain: false)).GetCaCertificatesAsync(Token));
+        // Sender certificate caching (OpenSSL's server keeps the validated sender certificate): the same
+        // signer needs no chain the second time ...
+        await Client(server, chain.ClientOptions(server, sendChain: false)).GetCaCertificatesAsync(Token);
+        // ... but another certificate of the same CA does: the intermediate was not kept.
+        var e = await Assert.ThrowsAsync<CmpException>(() => Client(server, chain.OtherClientOptions(server)).GetCaCertificatesAsync(Token));
         Assert.Equal(CmpFailureReason.ServerError, e.Reason);
         Assert.True(e.ServerStatus!.FailureInfo.HasFlag(PkiFailureInfo.SignerNotTrusted));
+    }
+
+    [Fact]
+    public async Task Without_NoCacheExtraCerts_another_certificate_of_the_same_CA_needs_no_chain()
+    {
+        var chain = new Chain();
+        var server = new CmpServer(new MockCaOptions { SrvTrusted = [chain.Pki.Root] });
+
+        await Client(server, chain.ClientOptions(server, sendChain: true)).GetCaCertificatesAsync(Token);
+        await Client(server, chain.OtherClientOptions(server)).GetCaCertificatesAsync(Token);
     }
 
     [Fact]

@@ -26,6 +26,14 @@ internal sealed class TinyHttpServer : IAsyncDisposable
         public bool Hang { get; init; }
         /// <summary>Send the body one byte at a time with this delay.</summary>
         public TimeSpan? Drip { get; init; }
+        /// <summary>Answer as HTTP/1.0 (no keep-alive unless asked for), as OpenSSL's mock server does.</summary>
+        public bool Http10 { get; init; }
+        /// <summary>
+        /// Ignore the request's Connection: close, keep the connection open after this response, and reset
+        /// the next request that arrives on it unanswered: deterministically, what a client that reuses a
+        /// connection before the server's FIN arrives meets.
+        /// </summary>
+        public bool ResetNextRequest { get; init; }
         /// <summary>Send the headers and this many bytes of the body, then reset the connection (TCP RST).</summary>
         public int? ResetAfter { get; init; }
         /// <summary>Further header lines, e.g. Location for a redirect.</summary>
@@ -75,6 +83,7 @@ internal sealed class TinyHttpServer : IAsyncDisposable
     {
         using var _ = client;
         var stream = client.GetStream();
+        bool resetThisOne = false;
         try
         {
             while (!_stop.IsCancellationRequested)
@@ -88,6 +97,11 @@ internal sealed class TinyHttpServer : IAsyncDisposable
                 {
                     Requests.Add(request);
                 }
+                if (resetThisOne)
+                {
+                    client.Client.LingerState = new LingerOption(true, 0);
+                    return; // disposing with linger 0 sends RST
+                }
                 var response = await _handler(request);
                 if (response.Hang)
                 {
@@ -98,6 +112,11 @@ internal sealed class TinyHttpServer : IAsyncDisposable
                 {
                     client.Client.LingerState = new LingerOption(true, 0); // close = RST
                     return;
+                }
+                if (response.ResetNextRequest)
+                {
+                    resetThisOne = true;
+                    continue;
                 }
                 if (response.ConnectionClose || request.Headers.TryGetValue("connection", out var c) && c.Equals("close", StringComparison.OrdinalIgnoreCase))
                 {
@@ -142,7 +161,7 @@ internal sealed class TinyHttpServer : IAsyncDisposable
     private static async Task WriteResponseAsync(NetworkStream stream, Response r, CancellationToken ct)
     {
         var sb = new StringBuilder();
-        sb.Append("HTTP/1.1 ").Append(r.Status).Append(r.Status switch { 200 => " OK", >= 300 and < 400 => " Redirect", _ => " Error" }).Append("\r\n");
+        sb.Append(r.Http10 ? "HTTP/1.0 " : "HTTP/1.1 ").Append(r.Status).Append(r.Status switch { 200 => " OK", >= 300 and < 400 => " Redirect", _ => " Error" }).Append("\r\n");
         if (r.ContentType is not null)
         {
             sb.Append("Content-Type: ").Append(r.ContentType).Append("\r\n");

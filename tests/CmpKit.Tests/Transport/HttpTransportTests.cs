@@ -155,6 +155,36 @@ public class HttpTransportTests
         Assert.Equal(2, server.Connections);
     }
 
+    // HttpClient keeps a connection in its pool even when the request said Connection: close or the
+    // server answered HTTP/1.0; the next request may go out on it before the server's FIN arrives and meet
+    // a reset (seen against OpenSSL 3.0's mock server with -keep_alive 0). That request never reached the
+    // server, so the transport sends it again, once, on a new connection.
+    [Theory]
+    [InlineData(CmpKeepAlive.Never, false)]
+    [InlineData(CmpKeepAlive.IfPossible, true)]
+    public async Task A_request_on_a_connection_the_server_closed_is_sent_again_on_a_new_one(CmpKeepAlive keepAlive, bool http10)
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { ResetNextRequest = true, Http10 = http10 });
+        await Client(server, cmp, keepAlive: keepAlive).InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken);
+        // ir, certConf reset on the reused connection, certConf again on a second connection.
+        Assert.Equal(3, server.Requests.Count);
+        Assert.Equal(2, server.Connections);
+        Assert.Equal(server.Requests[1].Body, server.Requests[2].Body);
+    }
+
+    [Fact]
+    public async Task A_reset_on_a_connection_the_server_kept_open_is_not_sent_again()
+    {
+        var cmp = new ScriptedCmpServer();
+        // HTTP/1.1 keep-alive agreed for the ir; the reset of the certConf is the server's doing, not a stale connection.
+        await using var server = Serve(cmp, (_, r) => r with { ResetNextRequest = true });
+        var e = await Fails(Client(server, cmp));
+        Assert.Equal(CmpFailureReason.ConnectionFailed, e.Reason);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(1, server.Connections);
+    }
+
     [Fact]
     public async Task Cancellation_reaches_the_socket()
     {
