@@ -471,6 +471,7 @@ internal sealed partial class ClientCommand
             DisableConfirm = _r.Flag("disable_confirm"),
             OutTrusted = outTrusted,
             PartialChain = _r.Flag("partial_chain"),
+            MaxChainDepth = _r.Int("verify_depth") ?? new CmpClientOptions().MaxChainDepth,
             RevocationCheck = revocationCheck,
             CertificateRevocationLists = crls,
             MessageTimeout = _r.Seconds("msg_timeout", TimeSpan.FromSeconds(120)),

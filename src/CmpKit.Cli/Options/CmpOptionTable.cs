@@ -190,7 +190,7 @@ internal static class CmpOptionTable
         Add("policy", K.Text, "Policy OID for certificate path validation", S.NotYet);
         Add("purpose", K.Text, "Certificate purpose to check in path validation", S.NotYet);
         Add("verify_name", K.Text, "Named set of verification parameters", S.NotYet);
-        Add("verify_depth", K.Int, "Maximum chain depth", S.NotYet);
+        Add("verify_depth", K.Int, "Most intermediate CA certificates in a chain to a trust anchor (default 10)", min: 0);
         Add("auth_level", K.Int, "Minimum security level of keys and signatures in the chain", S.NotYet);
         Add("attime", K.Text, "Validate at this time (seconds since 1970) instead of now", S.NotYet);
         Add("verify_hostname", K.Text, "Host name the end-entity certificate must match", S.NotYet);

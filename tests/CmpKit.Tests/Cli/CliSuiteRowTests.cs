@@ -318,6 +318,17 @@ public class CliSuiteRowTests
     }
 
     [Fact]
+    public async Task VerifyDepthLimitsTheIntermediatesOfTheServersChain()
+    {
+        using var dir = new TempDir();
+        var pki = new ChainPki(dir);
+        string[] args = [.. pki.MockAndClient, "-trusted", pki.RootPem, "-untrusted", pki.IntermediatePem];
+
+        AssertSuccess(await RunAsync([.. args, "-verify_depth", "1"])); // one intermediate: allowed
+        Assert.Contains("intermediate CA certificates, more than the limit of 0", AssertOneError(await RunAsync([.. args, "-verify_depth", "0"])), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CrlCheckWithTheCrlsOfTheChain()
     {
         using var dir = new TempDir();

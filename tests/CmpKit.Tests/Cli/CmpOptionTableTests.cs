@@ -15,7 +15,7 @@ public class CmpOptionTableTests
         "rsp_cert rsp_extracerts rsp_capubs poll_count check_after grant_implicitconf pkistatus failure " +
         "failurebits statusstring send_error send_unprotected send_unprot_err accept_unprotected " +
         "accept_unprot_err accept_raverified no_check_time max_msgs rsp_key rsp_keypass ref_cert " +
-        "no_cache_extracerts no_proxy newkeyout rsp_crl rsp_newwithnew rsp_newwithold rsp_oldwithnew centralkeygen " +
+        "no_cache_extracerts no_proxy newkeyout rsp_crl rsp_newwithnew rsp_newwithold rsp_oldwithnew centralkeygen verify_depth " +
         "infotype profile geninfo template keyspec serial revreason srvcertout oldwithold newwithnew newwithold " +
         "oldwithnew crlcert oldcrl crlout crlform repeat reqin reqout reqout_only rspin rspout " +
         "proxy tls_used tls_cert tls_key tls_keypass tls_extra tls_trusted tls_host reqin_new_tid " +
