@@ -7,6 +7,10 @@ using CmpKit.Client;
 using CmpKit.Scale;
 
 // CmpKit.Scale: see ScaleOptions.Usage and bench/README.md.
+if (args.Length > 0 && args[0] == "--serve")
+{
+    return await HostServer.RunAsync(args[1..]);
+}
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(ScaleOptions.Usage);
@@ -80,7 +84,7 @@ static async Task<RunResult?> RunPhaseAsync(ServerKind server, ScaleOptions o, B
     int connections = o.Connections ?? (openSslShaped ? 16 : 256);
     bool polling = o.PollFraction > 0;
 
-    var directConfig = new ServerConfig(o.Protection, pkiDir, pki, fixedCert, 0, 0, o.ServerVerbosity);
+    var directConfig = new ServerConfig(o.Protection, pkiDir, pki, fixedCert, 0, 0, o.ServerVerbosity, Math.Max(1000, 2 * o.InFlight));
     var pollingConfig = directConfig with { PollCount = o.PollCount, CheckAfter = o.CheckAfter };
     await using var direct = await StartAsync(server, directConfig, o, ct);
     await using var poller = polling ? await StartAsync(server, pollingConfig, o, ct) : null;
@@ -137,7 +141,8 @@ static async Task<ServerTarget> StartAsync(ServerKind server, ServerConfig confi
 {
     ServerKind.CmpkitInProcess => await InProcessTarget.StartAsync(config, ct),
     ServerKind.OpenSsl => await ChildTarget.StartOpenSslAsync(o.OpenSslPath, config, o.Verbose, ct),
-    _ => await ChildTarget.StartCmpkitAsync(o.CmpkitPath ?? FindCmpkit(), config, o.Verbose, ct),
+    ServerKind.CmpkitCli => await ChildTarget.StartCmpkitAsync(o.CmpkitPath ?? FindCmpkit(), config, o.Verbose, ct),
+    _ => await ChildTarget.StartHostAsync(config, o.Verbose, ct),
 };
 
 static string FindCmpkit()
@@ -153,6 +158,7 @@ static string FindCmpkit()
 static string Name(ServerKind server) => server switch
 {
     ServerKind.Cmpkit => "cmpkit",
+    ServerKind.CmpkitCli => "cmpkit-cli",
     ServerKind.CmpkitInProcess => "cmpkit-inprocess",
     ServerKind.OpenSsl => "openssl",
     _ => server.ToString(),

@@ -5,8 +5,14 @@ namespace CmpKit.Scale;
 /// <summary>Which server the load goes to.</summary>
 internal enum ServerKind
 {
-    /// <summary>CmpKit.Server's Kestrel host in a child process: <c>cmpkit -port 0</c> (CmpKit.Cli's mock-server mode, CmpHttpHost).</summary>
+    /// <summary>
+    /// CmpKit.Server's CmpHttpHost (Kestrel) in a child process: this tool's server mode, configured as <c>cmpkit -port 0</c>
+    /// would be, but keeping as many open transactions as there are enrollments in flight.
+    /// </summary>
     Cmpkit,
+
+    /// <summary>The CLI's mock server in a child process: <c>cmpkit -port 0</c> (it keeps at most 1000 open transactions).</summary>
+    CmpkitCli,
 
     /// <summary>CmpKit.Server's CmpHttpHost inside this process (then peak memory includes the server).</summary>
     CmpkitInProcess,
@@ -66,9 +72,12 @@ internal sealed record ScaleOptions
           --poll-fraction F    share of enrollments sent to a second server that makes them poll (default 0.1)
           --poll-count N       that server's -poll_count (default 2: one waiting ip, one pollRep, then the ip)
           --check-after S      that server's -check_after in seconds (default 1)
-          --server S           cmpkit (default: child `cmpkit -port 0`), cmpkit-inprocess (CmpHttpHost in this
-                               process), openssl (child `openssl cmp -port 0`), or compare (cmpkit, then openssl,
-                               same load; prints the throughput ratio)
+          --server S           cmpkit (default: CmpKit.Server's CmpHttpHost in a child process, configured as
+                               `cmpkit -port 0` would be but keeping every open transaction), cmpkit-cli (child
+                               `cmpkit -port 0` itself; it keeps at most 1000 open transactions, so more in flight
+                               fail), cmpkit-inprocess (CmpHttpHost in this process: memory and CPU then include
+                               the server), openssl (child `openssl cmp -port 0`), or compare (cmpkit, then
+                               openssl, same load; prints the throughput ratio)
           --connections N      HTTP connections per server (default 256; 16 for openssl and compare)
           --affinity on|off    each enrollment keeps one connection for all its messages (default: on for
                                openssl and compare, which OpenSSL's one-transaction-at-a-time mock needs; off
@@ -129,10 +138,11 @@ internal sealed record ScaleOptions
                     Server = Value() switch
                     {
                         "cmpkit" => ServerKind.Cmpkit,
+                        "cmpkit-cli" => ServerKind.CmpkitCli,
                         "cmpkit-inprocess" => ServerKind.CmpkitInProcess,
                         "openssl" => ServerKind.OpenSsl,
                         "compare" => ServerKind.Compare,
-                        var v => throw new ArgumentException($"--server takes cmpkit, cmpkit-inprocess, openssl or compare, not '{v}'"),
+                        var v => throw new ArgumentException($"--server takes cmpkit, cmpkit-cli, cmpkit-inprocess, openssl or compare, not '{v}'"),
                     },
                 },
                 "--connections" => o with { Connections = Int(1) },

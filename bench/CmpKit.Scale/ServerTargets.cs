@@ -16,7 +16,10 @@ namespace CmpKit.Scale;
 /// <param name="PollCount">-poll_count (0: no polling).</param>
 /// <param name="CheckAfter">-check_after.</param>
 /// <param name="Verbosity">-verbosity (3: errors only).</param>
-internal sealed record ServerConfig(ProtectionKind Protection, string PkiDirectory, BenchPki Pki, bool FixedCertificate, int PollCount, int CheckAfter, int Verbosity = 3)
+/// <param name="MaxTransactions">How many transactions CmpServer keeps (MockCaOptions.MaxTransactions; `cmpkit -port` has
+/// no option for it and keeps 1000, so more open transactions than that fail there).</param>
+internal sealed record ServerConfig(ProtectionKind Protection, string PkiDirectory, BenchPki Pki, bool FixedCertificate, int PollCount, int CheckAfter,
+    int Verbosity = 3, int MaxTransactions = 1000)
 {
     public const string Secret = "CmpKit scale shared secret";
     public const string ServerReference = "scale-server";
@@ -50,7 +53,43 @@ internal sealed record ServerConfig(ProtectionKind Protection, string PkiDirecto
         RspCert = FixedCertificate ? Pki.Enrolled : null,
         PollCount = PollCount,
         CheckAfter = CheckAfter,
+        MaxTransactions = MaxTransactions,
     };
+
+    /// <summary>The arguments of this tool's own server mode (<c>--serve</c>, see <see cref="HostServer"/>).</summary>
+    public List<string> ServeArguments() =>
+    [
+        "--serve", PkiDirectory, Protection.ToString(), FixedCertificate ? "1" : "0",
+        PollCount.ToString(CultureInfo.InvariantCulture), CheckAfter.ToString(CultureInfo.InvariantCulture),
+        MaxTransactions.ToString(CultureInfo.InvariantCulture),
+    ];
+
+    /// <summary>Parses <see cref="ServeArguments"/> (without "--serve").</summary>
+    public static ServerConfig FromServeArguments(string[] a)
+    {
+        var protection = Enum.Parse<ProtectionKind>(a[1]);
+        var pki = BenchPki.ReadPem(a[0], protection == ProtectionKind.Rsa ? KeyKind.Rsa2048 : KeyKind.EcP256);
+        int Int(int i) => int.Parse(a[i], CultureInfo.InvariantCulture);
+        return new ServerConfig(protection, a[0], pki, a[2] == "1", Int(3), Int(4), 3, Int(5));
+    }
+}
+
+/// <summary>
+/// This tool's server mode (<c>CmpKit.Scale --serve ...</c>): CmpKit.Server's CmpHttpHost (Kestrel) with a CmpServer
+/// configured as <c>cmpkit -port 0</c> would be from the same options, in its own process, so that the client's
+/// memory and CPU are measured alone. Prints <c>ACCEPT 127.0.0.1:port PID=n</c> and serves until killed.
+/// </summary>
+internal static class HostServer
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var config = ServerConfig.FromServeArguments(args);
+        await using var host = new CmpHttpHost(new CmpServer(config.MockCaOptions()), IPAddress.Loopback, 0);
+        await host.StartAsync().ConfigureAwait(false);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ACCEPT 127.0.0.1:{host.Port} PID={Environment.ProcessId}"));
+        await Task.Delay(Timeout.Infinite).ConfigureAwait(false);
+        return 0;
+    }
 }
 
 /// <summary>A running mock server the load goes to.</summary>
@@ -133,6 +172,11 @@ internal sealed partial class ChildTarget : ServerTarget
     public static Task<ChildTarget> StartOpenSslAsync(string openssl, ServerConfig config, bool echo, CancellationToken ct) =>
         StartAsync(new ChildTarget("child `openssl cmp -port 0`", openssl, ["cmp", .. config.OpenSslArguments()], config.PkiDirectory, echo), ct);
 
+    /// <summary>Starts this tool in its server mode (<see cref="HostServer"/>).</summary>
+    public static Task<ChildTarget> StartHostAsync(ServerConfig config, bool echo, CancellationToken ct) =>
+        StartAsync(new ChildTarget("child CmpHttpHost (CmpKit.Scale --serve)", DotnetHost(),
+            [typeof(HostServer).Assembly.Location, .. config.ServeArguments()], config.PkiDirectory, echo), ct);
+
     /// <summary>Starts <c>cmpkit -port 0 ...</c>: CmpKit.Cli.dll with the dotnet host, or an executable (e.g. a NativeAOT build).</summary>
     public static Task<ChildTarget> StartCmpkitAsync(string cmpkit, ServerConfig config, bool echo, CancellationToken ct)
     {
@@ -186,7 +230,8 @@ internal sealed partial class ChildTarget : ServerTarget
             await Task.Delay(500, CancellationToken.None).ConfigureAwait(false); // let the output readers catch up
             throw new InvalidOperationException(e.Message + Output(), e);
         }
-        Uri = new Uri((Environment.GetEnvironmentVariable("SCALE_HOST") ?? "http://127.0.0.1") + ":" + port.ToString(CultureInfo.InvariantCulture) + "/pkix/");
+        // OpenSSL 3.0's mock server listens on all addresses ([::]); clients always use 127.0.0.1.
+        Uri = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture) + "/pkix/");
     }
 
     private void OnLine(string? line)

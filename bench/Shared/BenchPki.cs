@@ -118,17 +118,36 @@ public sealed class BenchPki
         return (tbs, signature);
     }
 
-    /// <summary>Writes the PKI as PEM files into <paramref name="directory"/> (for child-process servers): root.crt,
+    /// <summary>Writes the PKI as PEM files into <paramref name="directory"/> (for child-process servers): root.crt/key,
     /// server.crt/key, client.crt/key, newkey.key, enrolled.crt. Keys are unencrypted PKCS#8.</summary>
     /// <param name="directory">An existing directory.</param>
     public void WritePem(string directory)
     {
         File.WriteAllText(Path.Combine(directory, "root.crt"), Root.Certificate.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(directory, "root.key"), Root.Key.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(Path.Combine(directory, "server.crt"), Server.Certificate.ExportCertificatePem());
         File.WriteAllText(Path.Combine(directory, "server.key"), Server.Key.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(Path.Combine(directory, "client.crt"), Client.Certificate.ExportCertificatePem());
         File.WriteAllText(Path.Combine(directory, "client.key"), Client.Key.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(Path.Combine(directory, "newkey.key"), NewKey.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(Path.Combine(directory, "enrolled.crt"), Enrolled.ExportCertificatePem());
+    }
+
+    /// <summary>Reads a PKI written by <see cref="WritePem"/>.</summary>
+    /// <param name="directory">The directory.</param>
+    /// <param name="kind">The key type it was made with.</param>
+    public static BenchPki ReadPem(string directory, KeyKind kind)
+    {
+        string Text(string name) => File.ReadAllText(Path.Combine(directory, name));
+        X509Certificate2 Cert(string name) => X509Certificate2.CreateFromPem(Text(name));
+        AsymmetricAlgorithm Key(string name)
+        {
+            AsymmetricAlgorithm key = kind == KeyKind.Rsa2048 ? RSA.Create() : ECDsa.Create();
+            key.ImportFromPem(Text(name));
+            return key;
+        }
+        var root = new Credential(Cert("root.crt"), Key("root.key"));
+        return new BenchPki(kind, root, new Credential(Cert("server.crt"), Key("server.key")),
+            new Credential(Cert("client.crt"), Key("client.key")), Key("newkey.key"), Cert("enrolled.crt"));
     }
 }
