@@ -19,9 +19,9 @@ internal sealed class Lane(HttpClient http, CmpClient client)
 /// OpenSSL's mock server needs: it serves one transaction at a time and waits on the connection of the
 /// transaction it is in. A fresh connection per enrollment also avoids a race of .NET's connection pool with
 /// that server: its HTTP/1.0 responses do not say "Connection: close" when it closes the connection after a
-/// transaction, SocketsHttpHandler puts the connection back into its pool (it ignores HTTP/1.0's default and
-/// the request's own "Connection: close"), and the next request sent on it before the server's FIN arrives
-/// fails with "connection reset by peer" (dotnet/runtime#60644). Run with --affinity-reuse to see it.
+/// transaction, SocketsHttpHandler was seen to put the connection back into its pool (although the request
+/// said "Connection: close"), and the next request sent on it before the server's FIN arrived failed with
+/// "connection reset by peer" (the race of dotnet/runtime#60644). Run with --affinity-reuse to see it.
 /// </summary>
 internal sealed class LanePool : IDisposable
 {

@@ -56,7 +56,11 @@ try
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"== comparison, same client load: cmpkit {a:0.0} enrollments/s, openssl {b:0.0} enrollments/s: the cmpkit server's throughput is {a / b:0.00}x OpenSSL's mock server's"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT compare throughput_ratio={a / b:0.00}"));
+        static double ServerMs(RunResult r) => r.Usage.ServerCpu is { } cpu ? cpu.TotalMilliseconds / Math.Max(1, r.Completed) : double.NaN;
+        double ca = ServerMs(results[0].Result), cb = ServerMs(results[1].Result);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"   server CPU per enrollment: cmpkit {ca:0.00} ms, openssl {cb:0.00} ms (client and servers share this machine's cores, so throughput also depends on the client's CPU)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT compare throughput_ratio={a / b:0.00} server_cpu_ratio={ca / cb:0.00}"));
     }
     return results.Any(r => r.Result.Failed > 0) ? 1 : 0;
 }
