@@ -1,0 +1,119 @@
+using BenchmarkDotNet.Attributes;
+using CmpKit.Client;
+using CmpKit.Server;
+using CmpKit.Transport;
+
+namespace CmpKit.Benchmarks;
+
+/// <summary>
+/// A whole ir + certConf transaction (ir/ip/certConf/pkiConf) with <see cref="CmpClient.InitialEnrollAsync"/>
+/// against CmpServer with MockCertificateAuthority through <see cref="InProcessCmpTransport"/>: client and
+/// server work of one transaction, no network. Every enrollment certifies the same pre-generated key (key
+/// generation is not part of the transaction); the CA really issues a new certificate each time.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The floor counts the operations both sides perform, read off the code path. Signature cases
+/// (EcP256, Rsa2048), 6 signatures, 10 verifications, 2 hashes:
+/// </para>
+/// <list type="number">
+/// <item>client, ir: POP signature with the new key (RequestBuilder.SignaturePop); protection signature with
+/// the client key (MessageProtector.Protect).</item>
+/// <item>server, ir: protection verified with the client certificate from extraCerts and the client
+/// certificate's chain (root signature) verified (CmpServer.CheckSignature, SenderCertificateValidator);
+/// POP verified (RequestReader.ReadCertRequest); certificate issued: one CA signature
+/// (MockCertificateAuthority.Issue); ip protected: one server signature.</item>
+/// <item>client, ip: protection verified with the server certificate and its chain (root signature) verified
+/// (C18, C20).</item>
+/// <item>client, certConf: certHash (SHA-256 of the new certificate); protection signature with the client key.</item>
+/// <item>server, certConf: protection and client chain verified again (each request is checked on its own);
+/// certHash compared (SHA-256); pkiConf protected: one server signature.</item>
+/// <item>client, pkiConf: protection and server chain verified again (SenderCertificateValidator re-validates
+/// the cached sender certificate's chain).</item>
+/// <item>client, result: the new certificate's chain is built (CmpClient.BuildChain: X509Chain with the root
+/// as trust anchor): one verification of the root's signature on it.</item>
+/// </list>
+/// <para>
+/// Pbm: 8 PasswordBasedMacs (each of the 4 messages is protected by its sender and verified by its receiver),
+/// 2 signatures (the POP, the CA issuing the certificate), 1 verification (the POP, by the server), 2 hashes
+/// (certHash on both sides). No chain is built: MAC-protected responses carry no certificates and the client
+/// has no trust anchors.
+/// </para>
+/// <para>
+/// Not counted: random numbers (transactionID, nonces, salts, serial numbers) and the hashing inside
+/// signatures (part of each signature operation). The in-process server keeps every issued certificate for
+/// revocation (an unbounded table); the benchmark starts a new CmpServer every 1,000 transactions so that
+/// the table does not grow over the run.
+/// </para>
+/// </remarks>
+[MemoryDiagnoser]
+public class TransactionBenchmarks : CaseBase
+{
+    private CmpServer _server = null!;
+    private CmpClient _client = null!;
+    private CertificateRequestTemplate _template = null!;
+    private int _count;
+
+    /// <inheritdoc />
+    protected override void SetupCase()
+    {
+        _server = Scenario.NewServer();
+        _client = new CmpClient(new InProcessCmpTransport((request, ct) => _server.HandleAsync(request, ct)), Scenario.ClientOptions);
+        _template = Scenario.NewTemplate();
+    }
+
+    /// <summary>The floor: every signature, verification, MAC and hash of one transaction, client and server side.</summary>
+    [Benchmark(Baseline = true)]
+    public int Floor()
+    {
+        var o = Ops;
+        int n = 0;
+        if (Scenario.IsMac)
+        {
+            n += o.Sign(o.NewKey, o.PopInput).Length;      // client: POP
+            n += o.Pbm(o.IrPart).Length;                    // client: ir protection
+            n += o.Pbm(o.IrPart).Length;                    // server: ir verification
+            n += o.VerifyPop() ? 1 : 0;                     // server: POP
+            n += o.IssueCertificate().Length;               // server: CA signs the certificate
+            n += o.Pbm(o.IpPart).Length;                    // server: ip protection
+            n += o.Pbm(o.IpPart).Length;                    // client: ip verification
+            n += o.CertHash().Length;                       // client: certHash
+            n += o.Pbm(o.CertConfPart).Length;              // client: certConf protection
+            n += o.Pbm(o.CertConfPart).Length;              // server: certConf verification
+            n += o.CertHash().Length;                       // server: certHash check
+            n += o.Pbm(o.PkiConfPart).Length;               // server: pkiConf protection
+            n += o.Pbm(o.PkiConfPart).Length;               // client: pkiConf verification
+            return n;
+        }
+        n += o.Sign(o.NewKey, o.PopInput).Length;                               // client: POP
+        n += o.Sign(o.ClientKey, o.IrPart).Length;                              // client: ir protection
+        n += o.Verify(o.ClientPublic, o.IrPart, o.IrSignature) ? 1 : 0;         // server: ir protection
+        n += o.VerifyClientCertificate() ? 1 : 0;                               // server: client chain
+        n += o.VerifyPop() ? 1 : 0;                                             // server: POP
+        n += o.IssueCertificate().Length;                                       // server: CA signs the certificate
+        n += o.Sign(o.ServerKey, o.IpPart).Length;                              // server: ip protection
+        n += o.Verify(o.ServerPublic, o.IpPart, o.IpSignature) ? 1 : 0;         // client: ip protection
+        n += o.VerifyServerCertificate() ? 1 : 0;                               // client: server chain
+        n += o.CertHash().Length;                                               // client: certHash
+        n += o.Sign(o.ClientKey, o.CertConfPart).Length;                        // client: certConf protection
+        n += o.Verify(o.ClientPublic, o.CertConfPart, o.CertConfSignature) ? 1 : 0; // server: certConf protection
+        n += o.VerifyClientCertificate() ? 1 : 0;                               // server: client chain again
+        n += o.CertHash().Length;                                               // server: certHash check
+        n += o.Sign(o.ServerKey, o.PkiConfPart).Length;                         // server: pkiConf protection
+        n += o.Verify(o.ServerPublic, o.PkiConfPart, o.PkiConfSignature) ? 1 : 0; // client: pkiConf protection
+        n += o.VerifyServerCertificate() ? 1 : 0;                               // client: server chain again
+        n += o.VerifyNewCertificate() ? 1 : 0;                                  // client: chain of the result
+        return n;
+    }
+
+    /// <summary>CmpKit: one ir + certConf transaction, client and in-process server.</summary>
+    [Benchmark]
+    public async Task<EnrollmentResult> IrCertConf()
+    {
+        if (++_count % 1000 == 0)
+        {
+            _server = Scenario.NewServer(); // bound the server's table of issued certificates
+        }
+        return await _client.InitialEnrollAsync(_template).ConfigureAwait(false);
+    }
+}
