@@ -98,7 +98,7 @@ internal sealed class ClientPath
             throw new InvalidOperationException("the recorded ip says waiting");
         }
         _ = Certificates.ToDotNet(rep.GetCAPubs());
-        var certificate = BodyChecks.NewCertificate(certResponse);
+        var certificate = BodyChecks.NewCertificate(certResponse, centralKeyGeneration: false, out _);
         _ = RequestReader.AsksImplicitConfirm(response.Header);
         if (NewCertificateChecks.KeyMatches(certificate, request.PublicKeyInfo) is { } rejection)
         {
