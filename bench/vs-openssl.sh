@@ -37,6 +37,7 @@ if [ "${AOT:-1}" = 1 ]; then
   echo "publishing cmpkit as NativeAOT (takes a few minutes; AOT=0 skips it) ..." >&2
   if dotnet publish "$root/src/CmpKit.Cli" -c Release -r linux-x64 -p:PublishAot=true -o "$root/bench/out/aot" -nologo -v q >/dev/null 2>"$root/bench/out-aot.log"; then
     aot="$root/bench/out/aot/cmpkit"
+    [ -x "$aot" ] || aot="$root/bench/out/aot/CmpKit.Cli"
   else
     echo "bench: the NativeAOT build failed (see bench/out-aot.log); measuring the JIT build only" >&2
   fi
