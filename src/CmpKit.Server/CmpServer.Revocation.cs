@@ -8,8 +8,10 @@ namespace CmpKit.Server;
 public sealed partial class CmpServer
 {
     // Certificates this server knows (issued here, or configured as RefCert/RspCert) by issuer DN and serial,
-    // and whether they were revoked. Issued certificates are kept for the server's lifetime.
+    // and whether they were revoked. Issued certificates are kept up to MockCaOptions.MaxKnownCertificates,
+    // oldest forgotten first; configured ones always.
     private readonly ConcurrentDictionary<string, KnownCertificate> _known = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _issuedOrder = new();
 
     private sealed class KnownCertificate(X509Certificate2 certificate)
     {
@@ -25,8 +27,19 @@ public sealed partial class CmpServer
         return _known.TryGetValue(Key(certificate.IssuerName, certificate.SerialNumberBytes.Span), out var k) && Volatile.Read(ref k.Revoked) != 0;
     }
 
-    private void Remember(X509Certificate2 certificate) =>
-        _known.TryAdd(Key(certificate.IssuerName, certificate.SerialNumberBytes.Span), new KnownCertificate(certificate));
+    private void Remember(X509Certificate2 certificate, bool configured = false)
+    {
+        var key = Key(certificate.IssuerName, certificate.SerialNumberBytes.Span);
+        if (!_known.TryAdd(key, new KnownCertificate(certificate)) || configured)
+        {
+            return;
+        }
+        _issuedOrder.Enqueue(key);
+        while (_issuedOrder.Count > Math.Max(0, _options.MaxKnownCertificates) && _issuedOrder.TryDequeue(out var oldest))
+        {
+            _known.TryRemove(oldest, out _);
+        }
+    }
 
     /// <summary>
     /// The key of a certificate by issuer and serial number. The issuer is compared as OpenSSL's X509_NAME_cmp

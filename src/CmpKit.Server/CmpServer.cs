@@ -108,7 +108,7 @@ public sealed partial class CmpServer
         {
             if (known is not null)
             {
-                Remember(known);
+                Remember(known, configured: true);
             }
         }
     }

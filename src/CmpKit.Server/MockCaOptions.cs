@@ -159,6 +159,13 @@ public sealed class MockCaOptions
     /// </summary>
     public TimeSpan TransactionLifetime { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How many issued certificates the server remembers for revocation (rr) and <see cref="CmpServer.IsRevoked"/>;
+    /// beyond it the one issued first is forgotten (an rr for it is then answered "not known"). The configured
+    /// certificates (ref_cert, rsp_cert) are always remembered. Default 100,000.
+    /// </summary>
+    public int MaxKnownCertificates { get; init; } = 100_000;
+
     /// <summary>The highest PBM iteration count accepted in requests (DoS protection).</summary>
     public int MaxPbmIterations { get; init; } = 100_000;
 

@@ -52,6 +52,24 @@ public class CmpServerRevocationTests
     }
 
     [Fact]
+    public async Task The_issued_certificates_remembered_are_bounded_and_the_oldest_is_forgotten_first()
+    {
+        var server = new CmpServer(new MockCaOptions { SrvSecret = Secret, MaxKnownCertificates = 2 });
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var issued = new List<X509Certificate2>();
+        for (int i = 0; i < 3; i++)
+        {
+            issued.Add(await new RawPeer(server, Secret, Reference).EnrollAsync(key));
+        }
+
+        var oldest = RpStatus(await new RawPeer(server, Secret, Reference).SendAsync(Rr(issued[0])));
+        Assert.Equal(PkiStatus.Rejection, oldest.Status);
+        Assert.True(oldest.FailureInfo.HasFlag(PkiFailureInfo.BadCertId));
+        Assert.Equal(PkiStatus.Accepted, RpStatus(await new RawPeer(server, Secret, Reference).SendAsync(Rr(issued[2]))).Status);
+        Assert.True(server.IsRevoked(issued[2]));
+    }
+
+    [Fact]
     public async Task Rr_for_an_unknown_certificate_is_rejected_with_badCertId()
     {
         var server = new CmpServer(new MockCaOptions { SrvSecret = Secret });
