@@ -3,6 +3,7 @@ using System.Text;
 using CmpKit.Cli;
 using CmpKit.Cli.Options;
 using CmpKit.Client;
+using CmpKit.Tests.Support;
 using CmpKit.Transport;
 using static CmpKit.Tests.Cli.CliRun;
 
@@ -194,14 +195,14 @@ public partial class CliBadInputTests
         var keys = WriteKeys(dir, pki);
         var serverKeyEnc = dir.Write("srv-enc.key", ((ECDsa)pki.Server.Key).ExportEncryptedPkcs8PrivateKeyPem(KeyPass,
             new PbeParameters(PbeEncryptionAlgorithm.Aes128Cbc, HashAlgorithmName.SHA256, 1000)));
-        using var stdout = new SynchronizedWriter();
-        using var stderr = new SynchronizedWriter();
+        using var stdout = new LineWriter();
+        using var stderr = new LineWriter();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
 
         var run = Program.RunAsync(["-config", "", "-port", "0", "-srv_secret", "pass:" + ServerSecret, "-srv_ref", "r",
             "-srv_cert", pki.ServerPem, "-srv_key", serverKeyEnc, "-srv_keypass", "pass:" + KeyPass, "-srv_trusted", pki.RootPem,
             "-verbosity", "8"], stdout, stderr, stop.Token);
-        var port = await stdout.WaitForPortAsync(TimeSpan.FromSeconds(15), ct);
+        var port = int.Parse((await stdout.WaitForAsync(new System.Text.RegularExpressions.Regex(@"ACCEPT 127\.0\.0\.1:(\d+) PID="), TimeSpan.FromSeconds(15), ct)).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         var uri = new Uri($"http://127.0.0.1:{port}/pkix/");
         using var http = new HttpClient(CmpHttpClientFactory.CreateHandler());
         using var newKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -236,58 +237,5 @@ public partial class CliBadInputTests
             "-srv_key", serverKeyEnc, "-srv_keypass", "pass:" + WrongPass, "-verbosity", "8"]);
         Assert.Contains("cannot load mock server private key", AssertOneError(bad), StringComparison.Ordinal);
         AssertNothingLeaks(bad, keys.AllSecrets);
-    }
-
-    /// <summary>A thread-safe writer that can wait for the ACCEPT line.</summary>
-    private sealed class SynchronizedWriter : StringWriter
-    {
-        private readonly Lock _lock = new();
-
-        public override void Write(char value)
-        {
-            lock (_lock)
-            {
-                base.Write(value);
-            }
-        }
-
-        public override void Write(string? value)
-        {
-            lock (_lock)
-            {
-                base.Write(value);
-            }
-        }
-
-        public override void WriteLine(string? value)
-        {
-            lock (_lock)
-            {
-                base.WriteLine(value);
-            }
-        }
-
-        public override string ToString()
-        {
-            lock (_lock)
-            {
-                return base.ToString();
-            }
-        }
-
-        public async Task<int> WaitForPortAsync(TimeSpan timeout, CancellationToken ct)
-        {
-            var end = DateTime.UtcNow + timeout;
-            while (true)
-            {
-                var m = System.Text.RegularExpressions.Regex.Match(ToString(), @"ACCEPT 127\.0\.0\.1:(\d+) PID=");
-                if (m.Success)
-                {
-                    return int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-                }
-                Assert.True(DateTime.UtcNow < end, "no ACCEPT line in:\n" + ToString());
-                await Task.Delay(50, ct);
-            }
-        }
     }
 }

@@ -7,6 +7,7 @@ using CmpKit.Cli;
 using CmpKit.Cli.Commands;
 using CmpKit.Cli.Options;
 using CmpKit.Client;
+using CmpKit.Tests.Support;
 using CmpKit.Transport;
 
 namespace CmpKit.Tests.Server.Http;
@@ -88,60 +89,4 @@ public partial class ServerCommandTests
 
     [GeneratedRegex(@"^ACCEPT 127\.0\.0\.1:(?<port>\d+) PID=(?<pid>\d+)$")]
     private static partial Regex AcceptLine();
-
-    /// <summary>A thread-safe writer whose lines can be awaited.</summary>
-    private sealed class LineWriter : StringWriter
-    {
-        private readonly Lock _lock = new();
-
-        public override void Write(char value)
-        {
-            lock (_lock)
-            {
-                base.Write(value);
-            }
-        }
-
-        public override void Write(string? value)
-        {
-            lock (_lock)
-            {
-                base.Write(value);
-            }
-        }
-
-        public override void WriteLine(string? value)
-        {
-            lock (_lock)
-            {
-                base.WriteLine(value);
-            }
-        }
-
-        public override string ToString()
-        {
-            lock (_lock)
-            {
-                return base.ToString();
-            }
-        }
-
-        public async Task<Match> WaitForAsync(Regex line, TimeSpan timeout, CancellationToken ct)
-        {
-            var end = DateTime.UtcNow + timeout;
-            while (true)
-            {
-                foreach (var l in ToString().Split('\n'))
-                {
-                    var m = line.Match(l.TrimEnd('\r'));
-                    if (m.Success)
-                    {
-                        return m;
-                    }
-                }
-                Assert.True(DateTime.UtcNow < end, "no matching line in:\n" + ToString());
-                await Task.Delay(50, ct);
-            }
-        }
-    }
 }
