@@ -527,18 +527,13 @@ internal sealed partial class ClientCommand
         return list;
     }
 
-    private static void CheckOwnChain(X509Certificate2 cert, X509Certificate2Collection chain, X509Certificate2Collection anchors)
+    // -own_trusted: the same chain validation as every response's sender certificate (C20), without revocation.
+    private void CheckOwnChain(X509Certificate2 cert, X509Certificate2Collection chain, X509Certificate2Collection anchors)
     {
-        using var x = new X509Chain();
-        x.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        x.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        x.ChainPolicy.DisableCertificateDownloads = true;
-        x.ChainPolicy.CustomTrustStore.AddRange(anchors);
-        x.ChainPolicy.ExtraStore.AddRange(chain);
-        if (!x.Build(cert))
+        var policy = new CmpKit.Validation.VerificationPolicy { TrustAnchors = [.. anchors], PartialChain = _r.Flag("partial_chain") };
+        if (CmpKit.Validation.SenderCertificateValidator.ValidateChain(cert, chain, policy, DateTimeOffset.UtcNow) is { } error)
         {
-            throw new CliException("-own_trusted: the -cert certificate does not chain to these trust anchors: "
-                + string.Join("; ", x.ChainStatus.Select(s => s.StatusInformation.Trim()).Distinct()));
+            throw new CliException("-own_trusted: the -cert certificate does not chain to these trust anchors: " + error);
         }
     }
 

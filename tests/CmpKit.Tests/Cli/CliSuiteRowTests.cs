@@ -318,6 +318,19 @@ public class CliSuiteRowTests
     }
 
     [Fact]
+    public async Task OwnTrustedChecksTheClientCertificateBeforeAnythingIsSent()
+    {
+        using var dir = new TempDir();
+        var pki = new ChainPki(dir);
+        var otherRoot = dir.Write("other-root.pem", TestPki.CreateRoot("CN=Other Root").Certificate.ExportCertificatePem());
+        string[] args = [.. pki.MockAndClient, "-trusted", pki.RootPem, "-untrusted", pki.IntermediatePem];
+
+        AssertSuccess(await RunAsync([.. args, "-own_trusted", pki.RootPem]));
+        Assert.Contains("-own_trusted: the -cert certificate does not chain to these trust anchors",
+            AssertOneError(await RunAsync([.. args, "-own_trusted", otherRoot])), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task VerifyDepthLimitsTheIntermediatesOfTheServersChain()
     {
         using var dir = new TempDir();
