@@ -188,24 +188,8 @@ public sealed partial class CmpClient
         {
             return []; // nothing to build a chain from (X509Chain costs milliseconds even then)
         }
-        using var chain = new X509Chain();
-        var p = chain.ChainPolicy;
-        p.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        p.RevocationMode = X509RevocationMode.NoCheck;
-        p.DisableCertificateDownloads = true;
-        p.VerificationFlags = X509VerificationFlags.AllFlags;
-        foreach (var c in (IEnumerable<X509Certificate2>?)_options.OutTrusted ?? []) p.CustomTrustStore.Add(c);
-        foreach (var c in _options.TrustAnchors) p.CustomTrustStore.Add(c);
-        foreach (var c in tx.CaPubs) p.ExtraStore.Add(c);
-        foreach (var c in tx.State.ReceivedExtraCerts) p.ExtraStore.Add(c);
-        foreach (var c in _options.UntrustedCertificates) p.ExtraStore.Add(c);
-        chain.Build(certificate);
-        var result = new X509Certificate2Collection();
-        foreach (var e in chain.ChainElements.Skip(1))
-        {
-            result.Add(e.Certificate);
-        }
-        return result;
+        var anchors = ((IEnumerable<X509Certificate2>?)_options.OutTrusted ?? []).Concat(_options.TrustAnchors);
+        return [.. CompleteChain(certificate, anchors, [.. tx.CaPubs, .. tx.State.ReceivedExtraCerts, .. _options.UntrustedCertificates])];
     }
 
     /// <summary>The request after defaults are applied: template, enrollment key, sender and recipient.</summary>

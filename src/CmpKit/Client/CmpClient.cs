@@ -292,16 +292,7 @@ public sealed partial class CmpClient
     private static List<X509Certificate2> OwnChain(CmpSignatureCredentials credentials, X509Certificate2Collection untrusted)
     {
         var result = new List<X509Certificate2>();
-        using var chain = new X509Chain();
-        var p = chain.ChainPolicy;
-        p.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        p.RevocationMode = X509RevocationMode.NoCheck;
-        p.DisableCertificateDownloads = true;
-        p.VerificationFlags = X509VerificationFlags.AllFlags;
-        p.ExtraStore.AddRange(credentials.Chain);
-        p.ExtraStore.AddRange(untrusted);
-        chain.Build(credentials.Certificate);
-        var built = chain.ChainElements.Skip(1).Select(e => e.Certificate).ToList();
+        var built = CompleteChain(credentials.Certificate, [], [.. credentials.Chain, .. untrusted]);
         foreach (var c in credentials.Chain.Concat(built))
         {
             bool selfSigned = c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData);
@@ -311,6 +302,31 @@ public sealed partial class CmpClient
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// The certificates above <paramref name="leaf"/> as far as they can be found among
+    /// <paramref name="anchors"/> and <paramref name="others"/>: chain completion for what is sent or saved
+    /// (extraCerts, -chainout), not validation (that is SenderCertificateValidator's).
+    /// </summary>
+    internal static List<X509Certificate2> CompleteChain(X509Certificate2 leaf, IEnumerable<X509Certificate2> anchors, IEnumerable<X509Certificate2> others)
+    {
+        using var chain = new X509Chain();
+        var p = chain.ChainPolicy;
+        p.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        p.RevocationMode = X509RevocationMode.NoCheck;
+        p.DisableCertificateDownloads = true;
+        p.VerificationFlags = X509VerificationFlags.AllFlags;
+        foreach (var c in anchors)
+        {
+            p.CustomTrustStore.Add(c);
+        }
+        foreach (var c in others)
+        {
+            p.ExtraStore.Add(c);
+        }
+        chain.Build(leaf);
+        return [.. chain.ChainElements.Skip(1).Select(e => e.Certificate)];
     }
 
     internal static bool PublicKeyMatches(X509Certificate2 certificate, AsymmetricAlgorithm key)
