@@ -26,7 +26,7 @@ public sealed partial class CmpServer
     }
 
     /// <summary>Keeps the extraCerts of a request whose protection verified, unless configured not to.</summary>
-    private void CacheExtraCerts(PkiMessage message)
+    private void CacheExtraCerts(PkiMessage message, List<X509Certificate2>? decoded)
     {
         if (_options.NoCacheExtraCerts || _options.MaxCachedExtraCerts == 0)
         {
@@ -35,7 +35,8 @@ public sealed partial class CmpServer
         List<X509Certificate2> certificates;
         try
         {
-            certificates = Certificates.ToDotNet(message.GetExtraCerts());
+            // Signed requests had them decoded for the signature check already.
+            certificates = decoded ?? Certificates.ToDotNet(message.GetExtraCerts());
         }
         catch (CmpException)
         {

@@ -42,7 +42,7 @@ public sealed partial class CmpServer
         }
         if (problem is null && kind is ProtectionVerifier.ProtectionKind.Mac or ProtectionVerifier.ProtectionKind.Signature)
         {
-            CacheExtraCerts(message);
+            CacheExtraCerts(message, rc.ExtraCerts);
         }
         return problem;
     }
@@ -103,6 +103,7 @@ public sealed partial class CmpServer
         {
             return new RequestProblem(PkiFailureInfo.BadDataFormat, e.Message);
         }
+        rc.ExtraCerts = extraCerts;
         var anchors = TrustAnchors();
         if (anchors.Count == 0)
         {

@@ -466,6 +466,8 @@ public sealed partial class CmpServer
         public ProtectionVerifier.ProtectionKind Protection { get; set; }
         /// <summary>The certificate that validly signed a signature-protected request (central keys are encrypted for it).</summary>
         public X509Certificate2? Signer { get; set; }
+        /// <summary>The request's extraCerts as decoded for checking its signature (null if not decoded yet).</summary>
+        public List<X509Certificate2>? ExtraCerts { get; set; }
 
         public static RequestContext From(PkiMessage message)
         {
