@@ -551,7 +551,7 @@ internal static class EnvelopedPrivateKey
             {
                 if (element.ToAsn1Object() is Asn1Sequence)
                 {
-                    certificates.Add(X509CertificateLoader.LoadCertificate(element.GetEncoded(Asn1Encodable.Der)));
+                    certificates.Add(ParsedCertificateCache.Load(element.GetEncoded(Asn1Encodable.Der)));
                 }
             }
         }

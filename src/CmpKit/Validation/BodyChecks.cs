@@ -130,7 +130,7 @@ internal static class BodyChecks
             throw new CmpException(CmpFailureReason.UnsupportedCertificateEncoding,
                 "the certificate response holds an encrypted certificate (indirect POP), which is not supported yet");
         }
-        return Certificates.ToDotNet(coec.Certificate)
+        return Certificates.ToDotNet(coec.Certificate, recurring: false)
             ?? throw new CmpException(CmpFailureReason.CertificateMissing, "the certificate response holds no X.509 certificate");
     }
 
