@@ -112,7 +112,6 @@ public sealed class MockCertificateAuthority : ICertificateAuthority
         var serial = new byte[16];
         RandomNumberGenerator.Fill(serial);
         serial[0] = (byte)((serial[0] & 0x7F) | 0x40); // positive, 16 bytes
-        using var issued = csr.Create(Certificate.SubjectName, generator, notBefore, notAfter, serial);
-        return X509CertificateLoader.LoadCertificate(issued.RawData);
+        return csr.Create(Certificate.SubjectName, generator, notBefore, notAfter, serial);
     }
 }
