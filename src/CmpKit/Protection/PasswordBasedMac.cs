@@ -107,14 +107,17 @@ internal static class PasswordBasedMac
         {
             throw new CmpException(CmpFailureReason.MacParametersRejected, "the PBM salt is longer than 1024 bytes");
         }
-        var first = new byte[secret.Length + salt.Length];
-        secret.CopyTo(first);
-        salt.CopyTo(first.AsSpan(secret.Length));
-        var key = SignatureAlgorithms.HashData(owf, first);
-        CryptographicOperations.ZeroMemory(first);
+        // One digest context for all iterations (a one-shot hash per iteration sets up a context 500 times), and
+        // every intermediate key in one buffer that is cleared at the end.
+        using var hash = IncrementalHash.CreateHash(owf);
+        var key = new byte[hash.HashLengthInBytes];
+        hash.AppendData(secret);
+        hash.AppendData(salt);
+        hash.GetHashAndReset(key);
         for (int i = 1; i < iterations; i++)
         {
-            key = SignatureAlgorithms.HashData(owf, key);
+            hash.AppendData(key);
+            hash.GetHashAndReset(key);
         }
         var result = mac.Name switch
         {
