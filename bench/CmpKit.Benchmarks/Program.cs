@@ -6,6 +6,8 @@ using CmpKit.Benchmarks;
 // Usage (see bench/README.md):
 //   dotnet run -c Release --project bench/CmpKit.Benchmarks -- [BenchmarkDotNet options, e.g. --job short --filter '*Ir*']
 //   dotnet run -c Release --project bench/CmpKit.Benchmarks -- --report [results directory]
+//   dotnet run -c Release --project bench/CmpKit.Benchmarks -- --loop ir|ip|transaction ec|rsa|pbm COUNT
+//     runs one CmpKit method COUNT times in a plain loop (no BenchmarkDotNet), for profilers
 // Without --filter every benchmark runs. After a run, and with --report, prints each benchmark's mean
 // as a multiple of its crypto floor and its allocations per operation.
 // Artifacts (BenchmarkDotNet's reports and cmpkit-floor-report.md) go to artifacts/benchmarks/ in the repository
@@ -26,6 +28,11 @@ if (args.Length > 0 && args[0] == "--report")
         Console.Error.WriteLine("cmpkit benchmarks: " + e.Message);
         return 1;
     }
+}
+
+if (args.Length > 0 && args[0] == "--loop")
+{
+    return ProfileLoop.Run(args.Skip(1).ToArray());
 }
 
 var arguments = args.Contains("--filter") || args.Contains("-f") || args.Contains("--list") ? args : [.. args, "--filter", "*"];
