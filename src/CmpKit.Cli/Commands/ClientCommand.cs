@@ -166,7 +166,10 @@ internal sealed partial class ClientCommand
             else
             {
                 WriteCertificates("certout", [result.Certificate], "newly enrolled certificate");
-                WriteCertificates("chainout", result.Chain, "chain of the newly enrolled certificate");
+                if (_r.String("chainout") is not null) // the chain is built only when asked for
+                {
+                    WriteCertificates("chainout", result.Chain, "chain of the newly enrolled certificate");
+                }
             }
             WriteCertificates("extracertsout", result.ExtraCertificates, "extra certificates received");
             WriteCertificates("cacertsout", result.CaPubs, "CA certificates received");

@@ -122,9 +122,13 @@ public sealed partial class CmpClient
                 await client.ConfirmAsync(Tx, Parties, certificate, certReqId, null, ct).ConfigureAwait(false);
             }
 
-            client._logger.LogInformation("CMP {Request} succeeded: certificate for '{Subject}' issued by '{Issuer}', serial {Serial}",
-                BodyTypes.Name(_requestType), certificate.Subject, certificate.Issuer, certificate.SerialNumber);
-            Result = new EnrollmentResult(certificate, client.BuildChain(certificate, Tx), [.. Tx.CaPubs], [.. Tx.State.ReceivedExtraCerts],
+            if (client._logger.IsEnabled(LogLevel.Information))
+            {
+                client._logger.LogInformation("CMP {Request} succeeded: certificate for '{Subject}' issued by '{Issuer}', serial {Serial}",
+                    BodyTypes.Name(_requestType), certificate.Subject, certificate.Issuer, certificate.SerialNumber);
+            }
+            X509Certificate2Collection caPubs = [.. Tx.CaPubs], extraCerts = [.. Tx.State.ReceivedExtraCerts];
+            Result = new EnrollmentResult(certificate, () => client.BuildChain(certificate, caPubs, extraCerts), caPubs, extraCerts,
                 status, certReqId, Tx.State.TransactionId, implicitConfirm, privateKey);
             return true;
         }
@@ -181,15 +185,15 @@ public sealed partial class CmpClient
         BodyChecks.ExpectBody(response, BodyType.PkiConf); // C21 for certConf
     }
 
-    private X509Certificate2Collection BuildChain(X509Certificate2 certificate, Transaction tx)
+    private X509Certificate2Collection BuildChain(X509Certificate2 certificate, X509Certificate2Collection caPubs, X509Certificate2Collection extraCerts)
     {
-        if (_options.OutTrusted is not { Count: > 0 } && _options.TrustAnchors.Count == 0 && tx.CaPubs.Count == 0
-            && tx.State.ReceivedExtraCerts.Count == 0 && _options.UntrustedCertificates.Count == 0)
+        if (_options.OutTrusted is not { Count: > 0 } && _options.TrustAnchors.Count == 0 && caPubs.Count == 0
+            && extraCerts.Count == 0 && _options.UntrustedCertificates.Count == 0)
         {
             return []; // nothing to build a chain from (X509Chain costs milliseconds even then)
         }
         var anchors = ((IEnumerable<X509Certificate2>?)_options.OutTrusted ?? []).Concat(_options.TrustAnchors);
-        return [.. CompleteChain(certificate, anchors, [.. tx.CaPubs, .. tx.State.ReceivedExtraCerts, .. _options.UntrustedCertificates])];
+        return [.. CompleteChain(certificate, anchors, [.. caPubs, .. extraCerts, .. _options.UntrustedCertificates])];
     }
 
     /// <summary>The request after defaults are applied: template, enrollment key, sender and recipient.</summary>

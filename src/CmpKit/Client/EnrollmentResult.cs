@@ -6,13 +6,17 @@ namespace CmpKit.Client;
 /// <summary>The outcome of a successful enrollment (ir, cr, kur, p10cr).</summary>
 public sealed class EnrollmentResult
 {
-    internal EnrollmentResult(X509Certificate2 certificate, X509Certificate2Collection chain, X509Certificate2Collection caPubs,
+    private readonly Lazy<X509Certificate2Collection> _chain;
+
+    // The chain is built when it is first asked for: building it (an X509Chain) costs as much as a signature
+    // verification, and most callers only want the certificate.
+    internal EnrollmentResult(X509Certificate2 certificate, Func<X509Certificate2Collection> chain, X509Certificate2Collection caPubs,
         X509Certificate2Collection extraCertificates, CmpStatusInfo status, long certReqId, ReadOnlyMemory<byte> transactionId,
         bool implicitlyConfirmed, AsymmetricAlgorithm? privateKey = null)
     {
         PrivateKey = privateKey;
         Certificate = certificate;
-        Chain = chain;
+        _chain = new Lazy<X509Certificate2Collection>(chain, LazyThreadSafetyMode.ExecutionAndPublication);
         CaPubs = caPubs;
         ExtraCertificates = extraCertificates;
         Status = status;
@@ -24,8 +28,8 @@ public sealed class EnrollmentResult
     /// <summary>The newly enrolled certificate (without private key).</summary>
     public X509Certificate2 Certificate { get; }
 
-    /// <summary>The new certificate's chain as far as it could be built from the received and configured certificates (issuer first, without the new certificate).</summary>
-    public X509Certificate2Collection Chain { get; }
+    /// <summary>The new certificate's chain as far as it could be built from the received and configured certificates (issuer first, without the new certificate); built when first read.</summary>
+    public X509Certificate2Collection Chain => _chain.Value;
 
     /// <summary>C27: CA certificates the server sent in caPubs.</summary>
     public X509Certificate2Collection CaPubs { get; }
