@@ -224,7 +224,6 @@ internal sealed partial class ClientCommand
             : http is not null
                 ? new HttpCmpTransport(http, serverUri!)
                 {
-                    SynchronousIO = true, // one transaction at a time: no thread hand-offs (docs/performance.md)
                     KeepAlive = (_r.Int("keep_alive") ?? 1) switch
                     {
                         0 => CmpKeepAlive.Never,

@@ -53,15 +53,6 @@ public sealed class HttpCmpTransport : ICmpTransport
     /// <summary>C4: keep-alive behaviour.</summary>
     public CmpKeepAlive KeepAlive { get; init; } = CmpKeepAlive.IfPossible;
 
-    /// <summary>
-    /// Sends each request and reads its response on the calling thread (<see cref="HttpClient.Send(HttpRequestMessage, HttpCompletionOption, CancellationToken)"/>),
-    /// so that <see cref="ExchangeAsync"/> returns a completed task. Meant for a process that runs one
-    /// transaction at a time, such as a command-line tool: it saves the hand-offs between the socket event
-    /// thread and the thread pool, which cost more CPU than the rest of the exchange. Leave it off (the
-    /// default) where many transactions run at once. Needs HTTP/1.1, which CMP servers speak.
-    /// </summary>
-    public bool SynchronousIO { get; init; }
-
     /// <inheritdoc />
     /// <remarks>
     /// A connection the server announced to close (our request said <c>Connection: close</c>, its response
@@ -80,9 +71,7 @@ public sealed class HttpCmpTransport : ICmpTransport
             using var message = CreateMessage(request, keepAlive);
             try
             {
-                response = SynchronousIO
-                    ? _http.Send(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
-                    : await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
                 break;
             }
             catch (HttpRequestException e) when (attempt == 1 && mayBeStale && IsClosedConnection(e))
@@ -166,14 +155,9 @@ public sealed class HttpCmpTransport : ICmpTransport
         {
             throw TooLarge(declared.Value.ToString(CultureInfo.InvariantCulture) + " bytes");
         }
-        // A synchronous read does not watch the token: cancellation (the message timeout) closes the connection
-        // under it instead.
-        using var abort = SynchronousIO ? cancellationToken.Register(static r => ((HttpResponseMessage)r!).Dispose(), response) : default;
         try
         {
-            await using var stream = SynchronousIO
-                ? response.Content.ReadAsStream(cancellationToken)
-                : await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             var buffer = new byte[declared is long d ? (int)d : Math.Min(MaxResponseSize + 1, 16 * 1024)];
             int total = 0;
             while (true)
@@ -191,9 +175,7 @@ public sealed class HttpCmpTransport : ICmpTransport
                     }
                     Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxResponseSize + 1));
                 }
-                int n = SynchronousIO
-                    ? stream.Read(buffer.AsSpan(total))
-                    : await stream.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false);
+                int n = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false);
                 if (n == 0)
                 {
                     break;
@@ -206,11 +188,6 @@ public sealed class HttpCmpTransport : ICmpTransport
                     $"{Describe()} sent {total} of the {expected} bytes it announced");
             }
             return total == buffer.Length ? buffer : buffer.AsSpan(0, total).ToArray();
-        }
-        catch (Exception e) when (SynchronousIO && cancellationToken.IsCancellationRequested
-            && e is HttpRequestException or IOException or ObjectDisposedException)
-        {
-            throw new OperationCanceledException("reading the response was cancelled", e, cancellationToken);
         }
         catch (HttpRequestException e)
         {

@@ -12,11 +12,8 @@ public class HttpTransportTests
 {
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
 
-    /// <summary>Whether the transport sends and reads on the calling thread (<see cref="HttpCmpTransport.SynchronousIO"/>).</summary>
-    protected virtual bool SynchronousIO => false;
-
-    private CmpClient Client(TinyHttpServer server, ScriptedCmpServer cmp, CmpClientOptions? options = null, CmpKeepAlive keepAlive = CmpKeepAlive.IfPossible) =>
-        new(new HttpCmpTransport(Http, server.Uri) { KeepAlive = keepAlive, MaxResponseSize = 64 * 1024, SynchronousIO = SynchronousIO },
+    private static CmpClient Client(TinyHttpServer server, ScriptedCmpServer cmp, CmpClientOptions? options = null, CmpKeepAlive keepAlive = CmpKeepAlive.IfPossible) =>
+        new(new HttpCmpTransport(Http, server.Uri) { KeepAlive = keepAlive, MaxResponseSize = 64 * 1024 },
             options ?? ResponseCheckTests.MacOptions(cmp));
 
     /// <summary>A server that answers CMP correctly through <paramref name="cmp"/>, with the HTTP response changed by <paramref name="change"/>.</summary>
@@ -197,42 +194,4 @@ public class HttpTransportTests
         var options = ResponseCheckTests.MacOptions(cmp) with { MessageTimeout = null };
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Client(server, cmp, options).InitialEnrollAsync(ResponseCheckTests.Template(), cts.Token));
     }
-
-    [Fact]
-    public async Task An_exchange_completes_on_the_calling_thread_only_in_synchronous_mode()
-    {
-        var cmp = new ScriptedCmpServer();
-        await using var server = Serve(cmp);
-        var observing = new CompletionObservingTransport(new HttpCmpTransport(Http, server.Uri) { SynchronousIO = SynchronousIO });
-        await new CmpClient(observing, ResponseCheckTests.MacOptions(cmp)).InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken);
-        Assert.Equal(2, observing.CompletedOnReturn.Count);
-        if (SynchronousIO)
-        {
-            Assert.All(observing.CompletedOnReturn, Assert.True);
-        }
-        else
-        {
-            // The first exchange has to open a connection first: it cannot have finished when it returns.
-            Assert.False(observing.CompletedOnReturn[0]);
-        }
-    }
-
-    private sealed class CompletionObservingTransport(ICmpTransport inner) : ICmpTransport
-    {
-        public List<bool> CompletedOnReturn { get; } = [];
-
-        public Task<byte[]> ExchangeAsync(ReadOnlyMemory<byte> request, CmpExchangeInfo info, CancellationToken cancellationToken)
-        {
-            var exchange = inner.ExchangeAsync(request, info, cancellationToken);
-            CompletedOnReturn.Add(exchange.IsCompleted);
-            return exchange;
-        }
-    }
-}
-
-/// <summary>The same checks (C1-C4, resending, cancellation) with <see cref="HttpCmpTransport.SynchronousIO"/>, as the CLI sends.</summary>
-public sealed class HttpTransportSynchronousTests : HttpTransportTests
-{
-    /// <inheritdoc />
-    protected override bool SynchronousIO => true;
 }
