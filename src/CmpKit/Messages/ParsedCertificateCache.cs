@@ -43,15 +43,30 @@ internal static class ParsedCertificateCache
             }
         }
         var parsed = X509CertificateLoader.LoadCertificate(der);
+        X509Certificate2? dropped = null;
         lock (Gate)
         {
-            if (Entries.Count >= MaxEntries)
+            if (Entries.TryGetValue(der, out var known))
             {
-                // Dropped entries are not disposed: copies handed out may still share them (the finalizer frees them).
-                Entries.Clear();
+                dropped = parsed; // another thread parsed it meanwhile
+                parsed = known;
             }
-            Entries.TryAdd(der, parsed);
-            return new X509Certificate2(Entries[der]);
+            else
+            {
+                if (Entries.Count >= MaxEntries)
+                {
+                    foreach (var old in Entries.Values)
+                    {
+                        // Copies handed out hold their own reference to the parsed certificate.
+                        old.Dispose();
+                    }
+                    Entries.Clear();
+                }
+                Entries.Add((byte[])der.Clone(), parsed); // the key must not change with the caller's array
+            }
+            var copy = new X509Certificate2(parsed);
+            dropped?.Dispose();
+            return copy;
         }
     }
 

@@ -56,15 +56,22 @@ public class ParsedCertificateCacheTests
     }
 
     [Fact]
-    public void More_certificates_than_the_bound_are_still_all_parsed_correctly()
+    public void A_copy_outlives_the_cache_starting_over()
     {
         var ders = Enumerable.Range(0, ParsedCertificateCache.MaxEntries + 10).Select(i => NewCertificateDer("CN=n" + i)).ToList();
-        for (int i = 0; i < ders.Count; i++)
+        using var held = ParsedCertificateCache.Load(ders[0]);
+        for (int i = 1; i < ders.Count; i++)
         {
             using var c = ParsedCertificateCache.Load(ders[i]);
             Assert.Equal("CN=n" + i, c.Subject);
         }
+        // The cache was full and started over (disposing what it held); the copy still works.
+        Assert.Equal("CN=n0", held.Subject);
+        using (var key = held.GetECDsaPublicKey())
+        {
+            Assert.NotNull(key);
+        }
         using var again = ParsedCertificateCache.Load(ders[0]);
-        Assert.Equal("CN=n0", again.Subject);
+        Assert.Equal(held.RawData, again.RawData);
     }
 }
