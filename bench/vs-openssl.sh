@@ -10,14 +10,15 @@
 # and the ratios cmpkit/openssl. Each point is the minimum of R runs (noise only ever adds time).
 #
 # Usage (from anywhere, on a fresh machine with the .NET SDK):
-#   bash bench/vs-openssl.sh                  # N1=10 N2=60 R=2 S=11, with the NativeAOT build
-#   N1=5 N2=25 R=1 AOT=0 bash bench/vs-openssl.sh   # quicker, noisier, JIT build only
+#   bash bench/vs-openssl.sh                  # N1=10 N2=210 R=2 S=11, with the NativeAOT build
+#   N1=5 N2=55 R=1 AOT=0 bash bench/vs-openssl.sh   # quicker, noisier, JIT build only
+# GNU time counts CPU in 10 ms steps: over N2 - N1 = 200 transactions that is 0.05 ms per transaction.
 # Also prints one-shot figures (a whole process for one transaction, start-up included).
 # Needs openssl (apt-get install openssl if missing) and GNU time (/usr/bin/time; apt-get install time).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-N1="${N1:-10}"; N2="${N2:-60}"; R="${R:-2}"
+N1="${N1:-10}"; N2="${N2:-210}"; R="${R:-2}"
 CASES="${CASES:-ec rsa pbm}"; KEEPALIVE="${KEEPALIVE:-0 1}"
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -78,8 +79,15 @@ start_mock() { # name extra-args...: starts `openssl cmp -port 0`; sets $port to
   done
   echo "bench: the OpenSSL mock server did not start: $(cat "$name.log")" >&2; exit 1
 }
-start_mock sig; port_sig="$port"
-start_mock pbm -srv_secret pass:bench-secret -srv_ref bench; port_pbm="$port"
+# Fresh mock servers for every measurement: OpenSSL 3.0.19's mock server has been seen to crash
+# (segfault) after some thousand transactions, and a crash mid-run would end the benchmark.
+fresh_mocks() {
+  for p in "${server_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  server_pids=()
+  start_mock sig; port_sig="$port"
+  start_mock pbm -srv_secret pass:bench-secret -srv_ref bench; port_pbm="$port"
+}
+fresh_mocks
 
 args_for() { # case keepalive
   local common="-cmd ir -newkey new.key -subject /CN=bench -certout out.crt -msg_timeout 20 -total_timeout 60 -keep_alive $2"
@@ -121,12 +129,15 @@ printf '%-5s %-3s | %-45s | %-45s\n' "" "" "client CPU (user+sys) ms" "wall ms"
 ratio() { if [ -n "$2" ] && [ "$2" != "-" ]; then printf '%.2f' "$(echo "$2 / $1" | bc -l)"; else printf '%s' -; fi; }
 for c in $CASES; do
   for k in $KEEPALIVE; do
+    fresh_mocks
     # shellcheck disable=SC2046
     read -r oc ow < <(marginal openssl cmp $(args_for "$c" "$k"))
+    fresh_mocks
     # shellcheck disable=SC2046
     read -r kc kw < <(marginal "$cmpkit" $(args_for "$c" "$k"))
     ac=-; aw=-
     if [ -n "$aot" ]; then
+      fresh_mocks
       # shellcheck disable=SC2046
       read -r ac aw < <(marginal "$aot" $(args_for "$c" "$k"))
     fi
@@ -150,6 +161,7 @@ oneshot() { # client args... → median wall ms and median cpu ms
 }
 echo
 echo "one-shot: one process, one ir (ec, -keep_alive 1), median of $S runs"
+fresh_mocks
 printf '%-12s %10s %10s %8s\n' client "wall ms" "cpu ms" "wall x"
 # shellcheck disable=SC2046
 read -r ow oc < <(oneshot openssl cmp $(args_for ec 1))
