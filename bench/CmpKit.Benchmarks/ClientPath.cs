@@ -41,6 +41,7 @@ internal sealed class ClientPath
             TrustAnchors = [.. o.TrustAnchors],
             Untrusted = [.. o.UntrustedCertificates],
             Secret = o.MacCredentials?.Secret,
+            PbmKeys = (_protection as MacProtectionSpec)?.Keys,
             MaxPbmIterations = o.MaxPbmIterations,
             MaxCheckAfter = o.MaxCheckAfter,
         };

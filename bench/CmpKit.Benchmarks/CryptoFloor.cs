@@ -19,6 +19,7 @@ internal sealed class CryptoFloor
 {
     private readonly HashAlgorithmName _hash = HashAlgorithmName.SHA256;
     private readonly byte[] _salt = RandomNumberGenerator.GetBytes(16);
+    private readonly byte[] _knownKey = RandomNumberGenerator.GetBytes(32);
 
     public CryptoFloor(Scenario scenario, IReadOnlyList<byte[]> transaction)
     {
@@ -122,6 +123,12 @@ internal sealed class CryptoFloor
         }
         return HMACSHA256.HashData(key, data);
     }
+
+    /// <summary>
+    /// The MAC of a PasswordBasedMac whose base key was derived before (a response protected with its request's
+    /// salt: both sides derived the key for the request already): one HMAC-SHA256 with the key.
+    /// </summary>
+    public byte[] PbmWithKnownKey(byte[] data) => HMACSHA256.HashData(_knownKey, data);
 
     /// <summary>certHash of certConf: SHA-256 over the certificate (client and server each compute it once).</summary>
     public byte[] CertHash() => SHA256.HashData(NewCertificate);

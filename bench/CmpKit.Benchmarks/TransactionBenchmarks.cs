@@ -31,10 +31,12 @@ namespace CmpKit.Benchmarks;
 /// <item>client, pkiConf: protection verified.</item>
 /// </list>
 /// <para>
-/// Pbm: 8 PasswordBasedMacs (each of the 4 messages is protected by its sender and verified by its receiver),
-/// 2 signatures (the POP, the CA issuing the certificate), 1 verification (the POP, by the server), 2 hashes
-/// (certHash on both sides). No chain is built: MAC-protected responses carry no certificates and the client
-/// has no trust anchors.
+/// Pbm: 4 PasswordBasedMacs and 4 HMACs: each request's base key is derived by the client (to protect it)
+/// and by the server (to check it); CmpServer answers with the request's salt (MacProtectionSpec.Answering),
+/// so the ip and the pkiConf are protected and checked with keys both sides already derived (PbmKeyMemo):
+/// an HMAC each. Also 2 signatures (the POP, the CA issuing the certificate), 1 verification (the POP, by the
+/// server), 2 hashes (certHash on both sides). No chain is built: MAC-protected responses carry no
+/// certificates and the client has no trust anchors.
 /// </para>
 /// <para>
 /// Not counted: random numbers (transactionID, nonces, salts, serial numbers) and the hashing inside
@@ -74,14 +76,14 @@ public class TransactionBenchmarks : CaseBase
             n += o.Pbm(o.IrPart).Length;                    // server: ir verification
             n += o.VerifyPop() ? 1 : 0;                     // server: POP
             n += o.IssueCertificate().Length;               // server: CA signs the certificate
-            n += o.Pbm(o.IpPart).Length;                    // server: ip protection
-            n += o.Pbm(o.IpPart).Length;                    // client: ip verification
+            n += o.PbmWithKnownKey(o.IpPart).Length;        // server: ip protection (the ir's salt and key)
+            n += o.PbmWithKnownKey(o.IpPart).Length;        // client: ip verification (its ir's key)
             n += o.CertHash().Length;                       // client: certHash
             n += o.Pbm(o.CertConfPart).Length;              // client: certConf protection
             n += o.Pbm(o.CertConfPart).Length;              // server: certConf verification
             n += o.CertHash().Length;                       // server: certHash check
-            n += o.Pbm(o.PkiConfPart).Length;               // server: pkiConf protection
-            n += o.Pbm(o.PkiConfPart).Length;               // client: pkiConf verification
+            n += o.PbmWithKnownKey(o.PkiConfPart).Length;   // server: pkiConf protection (the certConf's salt and key)
+            n += o.PbmWithKnownKey(o.PkiConfPart).Length;   // client: pkiConf verification (its certConf's key)
             return n;
         }
         n += o.Sign(o.NewKey, o.PopInput).Length;                               // client: POP

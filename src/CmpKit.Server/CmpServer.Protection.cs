@@ -30,7 +30,7 @@ public sealed partial class CmpServer
         rc.Protection = kind;
         var problem = kind switch
         {
-            ProtectionVerifier.ProtectionKind.Mac => CheckMac(message),
+            ProtectionVerifier.ProtectionKind.Mac => CheckMac(message, rc),
             ProtectionVerifier.ProtectionKind.Signature => CheckSignature(message, rc),
             _ => _options.AcceptUnprotected || (_options.AcceptUnprotectedErrors && IsNegativeRequest(message)) ? null
                 : new RequestProblem(PkiFailureInfo.BadMessageCheck, "the request is not protected"),
@@ -69,7 +69,7 @@ public sealed partial class CmpServer
         }
     }
 
-    private RequestProblem? CheckMac(PkiMessage message)
+    private RequestProblem? CheckMac(PkiMessage message, RequestContext rc)
     {
         if (_options.SrvSecret is not { IsEmpty: false } secret)
         {
@@ -77,8 +77,12 @@ public sealed partial class CmpServer
         }
         try
         {
-            return ProtectionVerifier.VerifyMac(message, secret.Span, _options.MaxPbmIterations) ? null
-                : new RequestProblem(PkiFailureInfo.BadMessageCheck, "the request's MAC does not verify with the shared secret");
+            if (!ProtectionVerifier.VerifyMac(message, secret.Span, _options.MaxPbmIterations, _macProtection?.Keys))
+            {
+                return new RequestProblem(PkiFailureInfo.BadMessageCheck, "the request's MAC does not verify with the shared secret");
+            }
+            rc.VerifiedMacAlgorithm = message.Header.ProtectionAlg;
+            return null;
         }
         catch (CmpException e)
         {
@@ -217,7 +221,7 @@ public sealed partial class CmpServer
         }
         return rc.Protection switch
         {
-            ProtectionVerifier.ProtectionKind.Mac => (ProtectionSpec?)_macProtection ?? _signatureProtection,
+            ProtectionVerifier.ProtectionKind.Mac => (ProtectionSpec?)_macProtection?.Answering(rc.VerifiedMacAlgorithm) ?? _signatureProtection,
             ProtectionVerifier.ProtectionKind.Signature => (ProtectionSpec?)_signatureProtection ?? _macProtection,
             _ => (ProtectionSpec?)_macProtection ?? _signatureProtection,
         };

@@ -464,6 +464,8 @@ public sealed partial class CmpServer
         public byte[]? SenderNonce { get; private init; }
         public byte[]? RecipNonce { get; private init; }
         public ProtectionVerifier.ProtectionKind Protection { get; set; }
+        /// <summary>The protectionAlg of a request whose MAC verified (its answer may reuse the salt).</summary>
+        public Org.BouncyCastle.Asn1.X509.AlgorithmIdentifier? VerifiedMacAlgorithm { get; set; }
         /// <summary>The certificate that validly signed a signature-protected request (central keys are encrypted for it).</summary>
         public X509Certificate2? Signer { get; set; }
         /// <summary>The request's extraCerts as decoded for checking its signature (null if not decoded yet).</summary>

@@ -71,6 +71,7 @@ public sealed partial class CmpClient
             IgnoreKeyUsage = options.IgnoreKeyUsage,
             UnprotectedErrors = options.UnprotectedErrors,
             Secret = options.MacCredentials?.Secret,
+            PbmKeys = (_protection as MacProtectionSpec)?.Keys,
             MaxPbmIterations = options.MaxPbmIterations,
             MaxExtraCertificates = options.MaxExtraCertificates,
             MaxChainDepth = options.MaxChainDepth,

@@ -74,9 +74,39 @@ internal static class PasswordBasedMac
         return new AlgorithmIdentifier(new DerObjectIdentifier(Oid), new PbmParameter(salt, owfId, iterationCount, macId));
     }
 
+    /// <summary>
+    /// Whether <paramref name="algorithm"/> is PasswordBasedMac with this one-way function, MAC and iteration
+    /// count, and a salt of 1 to 1024 bytes.
+    /// </summary>
+    public static bool HasParameters(AlgorithmIdentifier algorithm, HashAlgorithmName owf, HashAlgorithmName mac, int iterationCount)
+    {
+        if (algorithm.Algorithm.Id != Oid || algorithm.Parameters is null)
+        {
+            return false;
+        }
+        try
+        {
+            var p = PbmParameter.GetInstance(algorithm.Parameters);
+            var salt = p.Salt.GetOctets();
+            return salt.Length is > 0 and <= 1024
+                && p.Owf.Algorithm.Id == SignatureAlgorithms.HashOid(owf)
+                && MacHashFromOid(p.Mac.Algorithm.Id) == mac
+                && p.IterationCount.HasValue(iterationCount);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidCastException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Computes the PBM value over <paramref name="data"/> with the parameters of <paramref name="algorithm"/>.</summary>
     /// <exception cref="CmpException">Unsupported OWF or MAC (UnsupportedProtectionAlgorithm), iteration count out of range (MacParametersRejected).</exception>
-    public static byte[] Compute(ReadOnlySpan<byte> secret, AlgorithmIdentifier algorithm, ReadOnlySpan<byte> data, int maxIterations)
+    /// <param name="secret">The shared secret.</param>
+    /// <param name="algorithm">The PBM algorithm identifier with its parameters.</param>
+    /// <param name="data">What the MAC is over (the DER of ProtectedPart).</param>
+    /// <param name="maxIterations">The highest iteration count accepted.</param>
+    /// <param name="keys">Base keys already derived from this secret (used only if made for it); the base key goes into it.</param>
+    public static byte[] Compute(ReadOnlySpan<byte> secret, AlgorithmIdentifier algorithm, ReadOnlySpan<byte> data, int maxIterations, PbmKeyMemo? keys = null)
     {
         PbmParameter p;
         try
@@ -107,17 +137,19 @@ internal static class PasswordBasedMac
         {
             throw new CmpException(CmpFailureReason.MacParametersRejected, "the PBM salt is longer than 1024 bytes");
         }
-        // One digest context for all iterations (a one-shot hash per iteration sets up a context 500 times), and
-        // every intermediate key in one buffer that is cleared at the end.
-        using var hash = IncrementalHash.CreateHash(owf);
-        var key = new byte[hash.HashLengthInBytes];
-        hash.AppendData(secret);
-        hash.AppendData(salt);
-        hash.GetHashAndReset(key);
-        for (int i = 1; i < iterations; i++)
+        if (keys is not null && !keys.IsFor(secret))
         {
-            hash.AppendData(key);
-            hash.GetHashAndReset(key);
+            keys = null;
+        }
+        var id = keys is null ? null : owf.Name + "/" + iterations.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + Convert.ToHexString(salt);
+        var key = id is null ? null : keys!.TryGet(id);
+        if (key is null)
+        {
+            key = DeriveKey(secret, salt, owf, iterations);
+            if (id is not null)
+            {
+                keys!.Add(id, key);
+            }
         }
         var result = mac.Name switch
         {
@@ -129,5 +161,22 @@ internal static class PasswordBasedMac
         };
         CryptographicOperations.ZeroMemory(key);
         return result;
+    }
+
+    // One digest context for all iterations (a one-shot hash per iteration sets up a context 500 times), and
+    // every intermediate key in one buffer that the caller clears.
+    private static byte[] DeriveKey(ReadOnlySpan<byte> secret, byte[] salt, HashAlgorithmName owf, int iterations)
+    {
+        using var hash = IncrementalHash.CreateHash(owf);
+        var key = new byte[hash.HashLengthInBytes];
+        hash.AppendData(secret);
+        hash.AppendData(salt);
+        hash.GetHashAndReset(key);
+        for (int i = 1; i < iterations; i++)
+        {
+            hash.AppendData(key);
+            hash.GetHashAndReset(key);
+        }
+        return key;
     }
 }

@@ -21,17 +21,56 @@ internal abstract class ProtectionSpec
 }
 
 /// <summary>PasswordBasedMac protection with a shared secret.</summary>
-internal sealed class MacProtectionSpec(byte[] secret, byte[]? reference, HashAlgorithmName owf, HashAlgorithmName mac,
-    int iterationCount, int saltLength) : ProtectionSpec
+internal sealed class MacProtectionSpec : ProtectionSpec
 {
-    public byte[] Secret { get; } = secret;
+    private readonly byte[]? _reference;
+    private readonly HashAlgorithmName _owf;
+    private readonly HashAlgorithmName _mac;
+    private readonly int _iterationCount;
+    private readonly int _saltLength;
+    private readonly AlgorithmIdentifier? _algorithm;
 
-    public override byte[]? SenderKid => reference;
+    public MacProtectionSpec(byte[] secret, byte[]? reference, HashAlgorithmName owf, HashAlgorithmName mac, int iterationCount, int saltLength)
+        : this(secret, reference, owf, mac, iterationCount, saltLength, new PbmKeyMemo(secret), null)
+    {
+    }
 
-    public override AlgorithmIdentifier CreateAlgorithm() => PasswordBasedMac.CreateAlgorithm(owf, mac, iterationCount, saltLength);
+    private MacProtectionSpec(byte[] secret, byte[]? reference, HashAlgorithmName owf, HashAlgorithmName mac, int iterationCount,
+        int saltLength, PbmKeyMemo keys, AlgorithmIdentifier? algorithm)
+    {
+        Secret = secret;
+        _reference = reference;
+        _owf = owf;
+        _mac = mac;
+        _iterationCount = iterationCount;
+        _saltLength = saltLength;
+        Keys = keys;
+        _algorithm = algorithm;
+    }
+
+    public byte[] Secret { get; }
+
+    /// <summary>The base keys derived from <see cref="Secret"/>, shared with the checks of received messages.</summary>
+    public PbmKeyMemo Keys { get; }
+
+    public override byte[]? SenderKid => _reference;
+
+    public override AlgorithmIdentifier CreateAlgorithm() =>
+        _algorithm ?? PasswordBasedMac.CreateAlgorithm(_owf, _mac, _iterationCount, _saltLength);
 
     public override byte[] Compute(AlgorithmIdentifier algorithm, ReadOnlySpan<byte> protectedPart) =>
-        PasswordBasedMac.Compute(Secret, algorithm, protectedPart, int.MaxValue);
+        PasswordBasedMac.Compute(Secret, algorithm, protectedPart, int.MaxValue, Keys);
+
+    /// <summary>
+    /// This protection for the answer to a request whose MAC verified with <paramref name="request"/>: when
+    /// the request used this protection's one-way function, MAC and iteration count, the answer takes the
+    /// request's salt too, so the base key derived to check the request protects the answer (and the
+    /// requester, who derived it as well, checks the answer without deriving it again). Otherwise a fresh salt.
+    /// </summary>
+    public MacProtectionSpec Answering(AlgorithmIdentifier? request) =>
+        request is not null && PasswordBasedMac.HasParameters(request, _owf, _mac, _iterationCount)
+            ? new MacProtectionSpec(Secret, _reference, _owf, _mac, _iterationCount, _saltLength, Keys, request)
+            : this;
 }
 
 /// <summary>Signature protection with a certificate's private key.</summary>

@@ -41,10 +41,10 @@ internal static class ProtectionVerifier
     }
 
     /// <summary>C14: recomputes the MAC with the message's parameters and compares in constant time.</summary>
-    public static bool VerifyMac(PkiMessage message, ReadOnlySpan<byte> secret, int maxIterations)
+    public static bool VerifyMac(PkiMessage message, ReadOnlySpan<byte> secret, int maxIterations, PbmKeyMemo? keys = null)
     {
         var expected = PasswordBasedMac.Compute(secret, message.Header.ProtectionAlg,
-            MessageProtector.ProtectedPartBytes(message.Header, message.Body), maxIterations);
+            MessageProtector.ProtectedPartBytes(message.Header, message.Body), maxIterations, keys);
         var actual = message.Protection.GetOctets();
         return message.Protection.PadBits == 0 && CryptographicOperations.FixedTimeEquals(expected, actual);
     }

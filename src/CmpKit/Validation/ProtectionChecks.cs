@@ -24,7 +24,7 @@ internal static class ProtectionChecks
                     throw new CmpException(CmpFailureReason.MissingSecret,
                         "the response is MAC-protected but no shared secret is configured to verify it");
                 }
-                if (!ProtectionVerifier.VerifyMac(message, secret.Span, policy.MaxPbmIterations))
+                if (!ProtectionVerifier.VerifyMac(message, secret.Span, policy.MaxPbmIterations, policy.PbmKeys))
                 {
                     throw new CmpException(CmpFailureReason.InvalidMac,
                         "the MAC of the response does not verify (wrong shared secret, or the message was altered)");

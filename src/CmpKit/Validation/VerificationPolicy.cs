@@ -15,6 +15,8 @@ internal sealed record VerificationPolicy
     public bool IgnoreKeyUsage { get; init; }
     public bool UnprotectedErrors { get; init; }
     public ReadOnlyMemory<byte>? Secret { get; init; }
+    /// <summary>Base keys already derived from <see cref="Secret"/> (shared with the sender's own MAC protection).</summary>
+    public Protection.PbmKeyMemo? PbmKeys { get; init; }
     public int MaxPbmIterations { get; init; } = 100_000;
     /// <summary>C7: the most certificates in one message's extraCerts.</summary>
     public int MaxExtraCertificates { get; init; } = 100;

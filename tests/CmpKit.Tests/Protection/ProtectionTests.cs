@@ -69,6 +69,49 @@ public class ProtectionTests
     }
 
     [Fact]
+    public void Pbm_with_remembered_keys_gives_the_same_mac_and_derives_each_parameter_set_once()
+    {
+        var keys = new PbmKeyMemo("secret"u8);
+        var alg = PasswordBasedMac.CreateAlgorithm(HashAlgorithmName.SHA256, HashAlgorithmName.SHA256, 500, 16);
+        var other = PasswordBasedMac.CreateAlgorithm(HashAlgorithmName.SHA256, HashAlgorithmName.SHA256, 500, 16);
+        var data = "protected part"u8.ToArray();
+        var plain = PasswordBasedMac.Compute("secret"u8, alg, data, 1000);
+        Assert.Equal(plain, PasswordBasedMac.Compute("secret"u8, alg, data, 1000, keys));
+        Assert.Equal(1, keys.Count);
+        Assert.Equal(plain, PasswordBasedMac.Compute("secret"u8, alg, data, 1000, keys)); // from the memo
+        Assert.NotEqual(plain, PasswordBasedMac.Compute("secret"u8, alg, "other data"u8, 1000, keys));
+        Assert.Equal(PasswordBasedMac.Compute("secret"u8, other, data, 1000), PasswordBasedMac.Compute("secret"u8, other, data, 1000, keys));
+        Assert.Equal(2, keys.Count);
+        // The iteration cap is checked even when the key is known.
+        Assert.Equal(CmpFailureReason.MacParametersRejected,
+            Assert.Throws<CmpException>(() => PasswordBasedMac.Compute("secret"u8, alg, data, 499, keys)).Reason);
+    }
+
+    [Fact]
+    public void Pbm_keys_remembered_for_one_secret_are_not_used_for_another()
+    {
+        var keys = new PbmKeyMemo("secret"u8);
+        var alg = PasswordBasedMac.CreateAlgorithm(HashAlgorithmName.SHA256, HashAlgorithmName.SHA256, 500, 16);
+        var data = "protected part"u8.ToArray();
+        _ = PasswordBasedMac.Compute("secret"u8, alg, data, 1000, keys);
+        Assert.Equal(PasswordBasedMac.Compute("Secret"u8, alg, data, 1000), PasswordBasedMac.Compute("Secret"u8, alg, data, 1000, keys));
+        Assert.NotEqual(PasswordBasedMac.Compute("secret"u8, alg, data, 1000), PasswordBasedMac.Compute("Secret"u8, alg, data, 1000, keys));
+        Assert.Equal(1, keys.Count);
+    }
+
+    [Fact]
+    public void Pbm_key_memo_is_bounded()
+    {
+        var keys = new PbmKeyMemo("secret"u8);
+        for (int i = 0; i < PbmKeyMemo.MaxEntries + 5; i++)
+        {
+            var alg = PasswordBasedMac.CreateAlgorithm(HashAlgorithmName.SHA256, HashAlgorithmName.SHA256, 100, 16);
+            _ = PasswordBasedMac.Compute("secret"u8, alg, "x"u8, 1000, keys);
+        }
+        Assert.InRange(keys.Count, 1, PbmKeyMemo.MaxEntries);
+    }
+
+    [Fact]
     public void Pbm_matches_a_value_computed_by_hand()
     {
         // RFC 4211 4.4: K = H^n(secret || salt), MAC = HMAC(K, data). n = 2, SHA-256, HMAC-SHA256.

@@ -51,6 +51,31 @@ public class CmpServerProtocolTests
         Assert.True(RawPeer.ErrorStatus(response).FailureInfo.HasFlag(PkiFailureInfo.BadCertId));
     }
 
+    private static byte[] Salt(PkiMessage message) =>
+        PbmParameter.GetInstance(message.Header.ProtectionAlg.Parameters).Salt.GetOctets();
+
+    [Fact]
+    public async Task A_mac_protected_answer_reuses_the_request_salt_when_the_other_parameters_are_the_server_s()
+    {
+        var server = NewServer();
+        var peer = new RawPeer(server, Secret, Reference);
+        var genp = await peer.SendAsync(GeneralMessages.Genm([]));
+        Assert.Equal((int)BodyType.Genp, genp.Body.Type);
+        Assert.Equal(Salt(Org.BouncyCastle.Asn1.Cmp.PkiMessage.GetInstance(peer.LastRequest)), Salt(genp));
+        // and the answer verifies with the shared secret (RawPeer checks it)
+    }
+
+    [Fact]
+    public async Task A_mac_protected_answer_gets_a_fresh_salt_when_the_request_used_other_parameters()
+    {
+        var server = NewServer();
+        var peer = new RawPeer(server, Secret, Reference) { MacIterations = 1000 }; // the server protects with 500
+        var genp = await peer.SendAsync(GeneralMessages.Genm([]));
+        Assert.Equal((int)BodyType.Genp, genp.Body.Type);
+        Assert.NotEqual(Salt(Org.BouncyCastle.Asn1.Cmp.PkiMessage.GetInstance(peer.LastRequest)), Salt(genp));
+        Assert.True(PbmParameter.GetInstance(genp.Header.ProtectionAlg.Parameters).IterationCount.HasValue(500));
+    }
+
     [Fact]
     public async Task CertConf_without_a_transaction_is_refused()
     {
