@@ -293,6 +293,12 @@ public sealed partial class CmpClient
     private static List<X509Certificate2> OwnChain(CmpSignatureCredentials credentials, X509Certificate2Collection untrusted)
     {
         var result = new List<X509Certificate2>();
+        if (credentials.Chain.Count == 0 && untrusted.Count == 0)
+        {
+            // Nothing to complete the chain from: an X509Chain would only cost time (and could only add
+            // certificates from the system store, which OpenSSL does not send either).
+            return result;
+        }
         var built = CompleteChain(credentials.Certificate, [], [.. credentials.Chain, .. untrusted]);
         foreach (var c in credentials.Chain.Concat(built))
         {
