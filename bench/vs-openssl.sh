@@ -121,6 +121,12 @@ marginal() { # client args... → "cpu_ms wall_ms" per transaction
   printf '%.2f %.2f\n' "$(echo "($c2 - $c1) * 1000 / ($N2 - $N1)" | bc -l)" "$(echo "($w2 - $w1) * 1000 / ($N2 - $N1)" | bc -l)"
 }
 
+# The builds above (and whatever ran before) keep the load up for a while: wait, up to 3 minutes, until the
+# 1-minute load average is below 1, so that the first measurements do not share the cores.
+for _ in $(seq 36); do
+  awk '{ exit !($1 < 1.0) }' /proc/loadavg 2>/dev/null && break
+  sleep 5
+done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(openssl version); dotnet $(dotnet --version); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "per transaction (ir + certConf), marginal over -repeat $N1 vs $N2, best of $R; x = ratio to openssl"

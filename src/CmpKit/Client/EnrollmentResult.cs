@@ -28,7 +28,7 @@ public sealed class EnrollmentResult
     /// <summary>The newly enrolled certificate (without private key).</summary>
     public X509Certificate2 Certificate { get; }
 
-    /// <summary>The new certificate's chain as far as it could be built from the received and configured certificates (issuer first, without the new certificate); built when first read.</summary>
+    /// <summary>The new certificate's chain as far as it could be built from the received and configured certificates (issuer first, without the new certificate); built when first read, from the configured certificates, <see cref="CaPubs"/> and <see cref="ExtraCertificates"/> (do not dispose those before).</summary>
     public X509Certificate2Collection Chain => _chain.Value;
 
     /// <summary>C27: CA certificates the server sent in caPubs.</summary>
