@@ -70,6 +70,15 @@ internal static class ParsedCertificateCache
         }
     }
 
+    /// <summary>Whether <paramref name="der"/> is remembered (for tests).</summary>
+    internal static bool Contains(byte[] der)
+    {
+        lock (Gate)
+        {
+            return Entries.ContainsKey(der);
+        }
+    }
+
     private sealed class DerComparer : IEqualityComparer<byte[]>
     {
         public static readonly DerComparer Instance = new();

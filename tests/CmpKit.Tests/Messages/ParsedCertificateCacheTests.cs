@@ -1,9 +1,16 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CmpKit.Messages;
+using CmpKit.Tests.Support;
+using CmpKit.Tests.Validation;
 
 namespace CmpKit.Tests.Messages;
 
+/// <summary>Runs alone: the cache is process-wide, and enrollments in other tests fill it (and make it start over).</summary>
+[CollectionDefinition(nameof(ProcessWideCertificateCache), DisableParallelization = true)]
+public sealed class ProcessWideCertificateCache;
+
+[Collection(nameof(ProcessWideCertificateCache))]
 public class ParsedCertificateCacheTests
 {
     private static byte[] NewCertificateDer(string subject)
@@ -73,5 +80,14 @@ public class ParsedCertificateCacheTests
         }
         using var again = ParsedCertificateCache.Load(ders[0]);
         Assert.Equal(held.RawData, again.RawData);
+    }
+
+    [Fact]
+    public async Task A_newly_issued_certificate_is_not_remembered_but_the_ca_certificates_of_a_response_are()
+    {
+        var server = new ScriptedCmpServer(signResponses: true);
+        var result = await ResponseCheckTests.Client(server).InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken);
+        Assert.False(ParsedCertificateCache.Contains(result.Certificate.RawData)); // each is new: remembering would only push out the others
+        Assert.True(ParsedCertificateCache.Contains(server.Signer.Certificate.RawData)); // the server's certificate from extraCerts
     }
 }
