@@ -31,10 +31,11 @@ namespace CmpKit.Benchmarks;
 /// <item>client, pkiConf: protection verified.</item>
 /// </list>
 /// <para>
-/// Pbm: 4 PasswordBasedMacs and 4 HMACs: each request's base key is derived by the client (to protect it)
-/// and by the server (to check it); CmpServer answers with the request's salt (MacProtectionSpec.Answering),
-/// so the ip and the pkiConf are protected and checked with keys both sides already derived (PbmKeyMemo):
-/// an HMAC each. Also 2 signatures (the POP, the CA issuing the certificate), 1 verification (the POP, by the
+/// Pbm: 2 PasswordBasedMacs and 6 HMACs: the base key of the ir's salt is derived by the client (to protect
+/// the ir) and by the server (to check it); the client keeps that salt for the certConf (CmpClient's
+/// Transaction) and CmpServer answers with the request's salt (MacProtectionSpec.Answering), so the ip,
+/// certConf and pkiConf are protected and checked with the key both sides already have (PbmKeyMemo): an
+/// HMAC each. Also 2 signatures (the POP, the CA issuing the certificate), 1 verification (the POP, by the
 /// server), 2 hashes (certHash on both sides). No chain is built: MAC-protected responses carry no
 /// certificates and the client has no trust anchors.
 /// </para>
@@ -79,11 +80,11 @@ public class TransactionBenchmarks : CaseBase
             n += o.PbmWithKnownKey(o.IpPart).Length;        // server: ip protection (the ir's salt and key)
             n += o.PbmWithKnownKey(o.IpPart).Length;        // client: ip verification (its ir's key)
             n += o.CertHash().Length;                       // client: certHash
-            n += o.Pbm(o.CertConfPart).Length;              // client: certConf protection
-            n += o.Pbm(o.CertConfPart).Length;              // server: certConf verification
+            n += o.PbmWithKnownKey(o.CertConfPart).Length;  // client: certConf protection (the ir's salt and key)
+            n += o.PbmWithKnownKey(o.CertConfPart).Length;  // server: certConf verification (the ir's key)
             n += o.CertHash().Length;                       // server: certHash check
-            n += o.PbmWithKnownKey(o.PkiConfPart).Length;   // server: pkiConf protection (the certConf's salt and key)
-            n += o.PbmWithKnownKey(o.PkiConfPart).Length;   // client: pkiConf verification (its certConf's key)
+            n += o.PbmWithKnownKey(o.PkiConfPart).Length;   // server: pkiConf protection (the same salt and key)
+            n += o.PbmWithKnownKey(o.PkiConfPart).Length;   // client: pkiConf verification (the same key)
             return n;
         }
         n += o.Sign(o.NewKey, o.PopInput).Length;                               // client: POP

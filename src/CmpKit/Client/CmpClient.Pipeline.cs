@@ -226,6 +226,11 @@ public sealed partial class CmpClient
     internal sealed class Transaction
     {
         private readonly CmpClient _client;
+        // With MAC protection, the transaction's later requests keep the salt of its first one: the base key is
+        // then derived once per transaction (hundreds of hash operations per message otherwise), and by a
+        // server that answers with the request's salt (CmpServer does) not again either. The MAC key is as
+        // hard to guess as with a new salt per message: each guess of the secret still costs the iterations.
+        private ProtectionSpec? _protection;
 
         public Transaction(CmpClient client)
         {
@@ -341,6 +346,12 @@ public sealed partial class CmpClient
                 // the operation's (first request only), then the caller's on every message (as OpenSSL's -geninfo)
                 GeneralInfo = [.. generalInfo, .. _client._generalInfo],
             };
-            return MessageProtector.Protect(fields, body, _client._protection, _client._options.ExtraCertificates);
+            var protection = _protection ?? _client._protection;
+            var message = MessageProtector.Protect(fields, body, protection, _client._options.ExtraCertificates);
+            if (_protection is null && protection is MacProtectionSpec mac)
+            {
+                _protection = mac.Answering(message.Header.ProtectionAlg);
+            }
+            return message;
         }
     }}

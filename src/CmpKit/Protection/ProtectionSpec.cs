@@ -62,10 +62,11 @@ internal sealed class MacProtectionSpec : ProtectionSpec
         PasswordBasedMac.Compute(Secret, algorithm, protectedPart, int.MaxValue, Keys);
 
     /// <summary>
-    /// This protection for the answer to a request whose MAC verified with <paramref name="request"/>: when
-    /// the request used this protection's one-way function, MAC and iteration count, the answer takes the
-    /// request's salt too, so the base key derived to check the request protects the answer (and the
-    /// requester, who derived it as well, checks the answer without deriving it again). Otherwise a fresh salt.
+    /// This protection for a message that follows one protected with <paramref name="request"/> (the answer
+    /// to a request whose MAC verified, or the next request of the same transaction): when that message used
+    /// this protection's one-way function, MAC and iteration count, this one takes its salt too, so the base
+    /// key derived for it serves again (and the peer, who derived it as well, checks without deriving it
+    /// again). Otherwise a fresh salt for every message.
     /// </summary>
     public MacProtectionSpec Answering(AlgorithmIdentifier? request) =>
         request is not null && PasswordBasedMac.HasParameters(request, _owf, _mac, _iterationCount)

@@ -16,6 +16,24 @@ public class RequestFormatTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    private static byte[] PbmSalt(PkiHeader header) => PbmParameter.GetInstance(header.ProtectionAlg.Parameters).Salt.GetOctets();
+
+    [Fact]
+    public async Task A_mac_protected_transaction_keeps_its_first_salt_and_the_next_one_gets_a_new_one()
+    {
+        var server = new ScriptedCmpServer();
+        var client = ResponseCheckTests.Client(server);
+        await client.InitialEnrollAsync(ResponseCheckTests.Template(), Ct);
+        await client.InitialEnrollAsync(ResponseCheckTests.Template(), Ct);
+        var (ir1, certConf1, ir2, certConf2) = (server.Received[0].Header, server.Received[1].Header, server.Received[2].Header, server.Received[3].Header);
+        Assert.Equal((int)BodyType.CertConf, server.Received[1].Body.Type);
+        Assert.Equal(16, PbmSalt(ir1).Length);
+        Assert.Equal(PbmSalt(ir1), PbmSalt(certConf1));
+        Assert.Equal(PbmSalt(ir2), PbmSalt(certConf2));
+        Assert.NotEqual(PbmSalt(ir1), PbmSalt(ir2));
+        Assert.Equal(ir1.ProtectionAlg.GetEncoded(), certConf1.ProtectionAlg.GetEncoded()); // same OWF, MAC and iterations too
+    }
+
     [Fact]
     public async Task Header_fields_of_a_mac_protected_transaction()
     {
