@@ -9,8 +9,11 @@ namespace CmpKit.Cli;
 /// </summary>
 internal static class Program
 {
-    private static async Task<int> Main(string[] args) =>
-        await RunAsync(args, Console.Out, Console.Error, CancellationToken.None).ConfigureAwait(false);
+    private static async Task<int> Main(string[] args)
+    {
+        SystemTrustStore.KeepOut();
+        return await RunAsync(args, Console.Out, Console.Error, CancellationToken.None).ConfigureAwait(false);
+    }
 
     internal static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
