@@ -181,7 +181,7 @@ public sealed partial class CmpServer
         }
         lock (_signersLock)
         {
-            _validatedSigners.RemoveAll(c => c.RawData.AsSpan().SequenceEqual(signer.RawData));
+            _validatedSigners.RemoveAll(c => Certificates.SameEncoding(c, signer));
             _validatedSigners.Add(signer);
             if (_validatedSigners.Count > MaxValidatedSigners)
             {

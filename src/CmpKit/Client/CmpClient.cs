@@ -303,7 +303,7 @@ public sealed partial class CmpClient
         foreach (var c in credentials.Chain.Concat(built))
         {
             bool selfSigned = c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData);
-            if (!selfSigned && !result.Any(r => r.RawData.AsSpan().SequenceEqual(c.RawData)))
+            if (!selfSigned && !result.Any(r => Certificates.SameEncoding(r, c)))
             {
                 result.Add(c);
             }

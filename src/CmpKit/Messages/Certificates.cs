@@ -47,6 +47,9 @@ internal static class Certificates
         return list;
     }
 
+    /// <summary>Whether two certificates have the same encoding (without copying it: RawData makes a copy each time).</summary>
+    public static bool SameEncoding(X509Certificate2 a, X509Certificate2 b) => a.RawDataMemory.Span.SequenceEqual(b.RawDataMemory.Span);
+
     public static bool SamePublicKey(X509Certificate2 certificate, ReadOnlySpan<byte> subjectPublicKeyInfo) =>
         certificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(subjectPublicKeyInfo);
 }

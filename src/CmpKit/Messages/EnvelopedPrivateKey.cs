@@ -173,7 +173,7 @@ internal static class EnvelopedPrivateKey
         var signerInfo = new SignerInfo(new SignerIdentifier(IssuerAndSerial(signerCertificate)), digestAlgorithm, signedAttributes,
             signatureAlgorithm, new DerOctetString(signature), (Asn1Set?)null);
         var certificates = new List<Asn1Encodable> { X509CertificateStructure.GetInstance(signerCertificate.RawData) };
-        certificates.AddRange(chain.Where(c => !c.RawData.AsSpan().SequenceEqual(signerCertificate.RawData))
+        certificates.AddRange(chain.Where(c => !Certificates.SameEncoding(c, signerCertificate))
             .Select(c => (Asn1Encodable)X509CertificateStructure.GetInstance(c.RawData)));
         return new SignedData(new DerSet(digestAlgorithm), new BcContentInfo(contentType, new DerOctetString(content)),
             new DerSet(certificates.ToArray()), null, new DerSet(signerInfo));

@@ -20,7 +20,7 @@ internal static class MessageProtector
         var certs = new List<X509Certificate2>();
         void Add(X509Certificate2 c)
         {
-            if (!certs.Any(x => x.RawData.AsSpan().SequenceEqual(c.RawData)))
+            if (!certs.Any(x => Certificates.SameEncoding(x, c)))
             {
                 certs.Add(c);
             }

@@ -69,7 +69,7 @@ internal static class CentralKeyChecks
     private static void AuthorizeGenerator(SignedKeyPackage package, X509Certificate2 certificate, TransactionState state, VerificationPolicy policy)
     {
         var signer = package.Signer;
-        bool pinned = policy.PinnedServerCertificate is { } pin && pin.RawData.AsSpan().SequenceEqual(signer.RawData);
+        bool pinned = policy.PinnedServerCertificate is { } pin && Certificates.SameEncoding(pin, signer);
         if (!pinned)
         {
             if (policy.TrustAnchors.Count == 0)

@@ -53,7 +53,7 @@ internal static class GeneralMessageChecks
         }
         if (update.NewWithOld is not { } newWithOld)
         {
-            if (!trustAnchors.Any(a => a.RawData.AsSpan().SequenceEqual(newWithNew.RawData)))
+            if (!trustAnchors.Any(a => Certificates.SameEncoding(a, newWithNew)))
             {
                 throw Untrusted("rootCaKeyUpdate has no newWithOld, and newWithNew is not a trust anchor");
             }

@@ -218,7 +218,7 @@ internal static class SenderCertificateValidator
             for (int index = 0; index < chain.ChainElements.Count; index++)
             {
                 var element = chain.ChainElements[index];
-                if (anchorList.Any(a => a.RawData.AsSpan().SequenceEqual(element.Certificate.RawData)))
+                if (anchorList.Any(a => Certificates.SameEncoding(a, element.Certificate)))
                 {
                     var problems = chain.ChainElements.TakeWhile(e => e != element).Append(element)
                         .SelectMany(e => e.ChainElementStatus)

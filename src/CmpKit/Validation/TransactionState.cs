@@ -57,7 +57,7 @@ internal sealed class TransactionState
     {
         foreach (var c in certs)
         {
-            if (!ReceivedExtraCerts.Any(x => x.RawData.AsSpan().SequenceEqual(c.RawData)))
+            if (!ReceivedExtraCerts.Any(x => Messages.Certificates.SameEncoding(x, c)))
             {
                 ReceivedExtraCerts.Add(c);
             }

@@ -34,7 +34,7 @@ internal static class ValidatedPathCache
             return null;
         }
         var t = now.UtcDateTime;
-        if ((!ignoreValidity && (t < entry.NotBefore || t > entry.NotAfter)) || !anchors.Any(a => a.RawData.AsSpan().SequenceEqual(entry.Anchor)))
+        if ((!ignoreValidity && (t < entry.NotBefore || t > entry.NotAfter)) || !anchors.Any(a => a.RawDataMemory.Span.SequenceEqual(entry.Anchor)))
         {
             return null;
         }
@@ -55,11 +55,11 @@ internal static class ValidatedPathCache
         }
         var notBefore = path.Max(c => c.NotBefore.ToUniversalTime());
         var notAfter = path.Min(c => c.NotAfter.ToUniversalTime());
-        entries[Key(leaf, partialChain, ignoreValidity)] = new Entry(path, path[^1].RawData.ToArray(), notBefore, notAfter);
+        entries[Key(leaf, partialChain, ignoreValidity)] = new Entry(path, path[^1].RawData, notBefore, notAfter);
     }
 
     // A path validated while validity periods were ignored (the mock server's -no_check_time) is used only
     // under the same setting.
     private static string Key(X509Certificate2 leaf, bool partialChain, bool ignoreValidity) =>
-        (partialChain ? "p" : "f") + (ignoreValidity ? "i:" : "t:") + Convert.ToHexString(SHA256.HashData(leaf.RawData));
+        (partialChain ? "p" : "f") + (ignoreValidity ? "i:" : "t:") + Convert.ToHexString(SHA256.HashData(leaf.RawDataMemory.Span));
 }
