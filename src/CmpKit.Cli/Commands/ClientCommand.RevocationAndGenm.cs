@@ -334,7 +334,7 @@ internal sealed partial class ClientCommand
     {
         try
         {
-            File.WriteAllBytes(path, bytes);
+            OutputFile.Write(path, bytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -831,7 +831,7 @@ internal sealed partial class ClientCommand
                 {
                     throw new CliException($"-{option}: cannot save {certs.Count} certificates in DER format; use -certform PEM");
                 }
-                File.WriteAllBytes(path, certs.Count == 0 ? [] : certs[0].RawData);
+                OutputFile.Write(path, certs.Count == 0 ? [] : certs[0].RawDataMemory.Span);
             }
             else
             {
@@ -840,7 +840,7 @@ internal sealed partial class ClientCommand
                 {
                     sb.AppendLine(c.ExportCertificatePem());
                 }
-                File.WriteAllText(path, sb.ToString());
+                OutputFile.Write(path, Encoding.UTF8.GetBytes(sb.ToString()));
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
