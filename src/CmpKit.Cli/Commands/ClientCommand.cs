@@ -91,7 +91,8 @@ internal sealed partial class ClientCommand
         using var http = serverUri is null ? null : CreateHttpClient(serverUri);
         CmpClient? client = null;
         bool newTid = _r.Flag("reqin_new_tid");
-        var transport = CreateTransport(mock, http, serverUri, (fromFile, built) => client!.FitRequestFromFile(fromFile, built, newTid));
+        var transport = CreateTransport(mock, http, serverUri, (fromFile, built) => client!.FitRequestFromFile(fromFile, built, newTid), out var direct);
+        using var directConnection = direct;
         X509Certificate2? serverCert = null;
         client = new CmpClient(transport, options with { ServerCertificateValidated = c => serverCert = c }, _logger);
 
@@ -213,26 +214,30 @@ internal sealed partial class ClientCommand
     /// The transport: the embedded mock CA or HTTP to -server (none with only -rspin), wrapped for message
     /// files (-reqout, -rspout, -reqin, -rspin) or replaced by -reqout_only.
     /// </summary>
-    private ICmpTransport CreateTransport(MockServerSetup.Result? mock, HttpClient? http, Uri? serverUri, Func<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>, byte[]> fitRequestFromFile)
+    private ICmpTransport CreateTransport(MockServerSetup.Result? mock, HttpClient? http, Uri? serverUri,
+        Func<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>, byte[]> fitRequestFromFile, out DirectHttpCmpTransport? direct)
     {
+        direct = null;
         if (_r.String("reqout_only") is { } only)
         {
             return new RequestOutOnlyTransport(only);
         }
+        var keepAlive = (_r.Int("keep_alive") ?? 1) switch
+        {
+            0 => CmpKeepAlive.Never,
+            1 => CmpKeepAlive.IfPossible,
+            2 => CmpKeepAlive.Required,
+            _ => throw new CliException("-keep_alive: must be 0, 1 or 2"),
+        };
+        // Plain HTTP without a proxy goes over one socket on this thread (DirectHttpCmpTransport): the CLI runs
+        // one transaction at a time, and HttpClient's thread hand-offs cost more than its work there.
         ICmpTransport? inner = mock is not null
             ? new InProcessCmpTransport(mock.Server.HandleAsync)
             : http is not null
-                ? new HttpCmpTransport(http, serverUri!)
-                {
-                    KeepAlive = (_r.Int("keep_alive") ?? 1) switch
-                    {
-                        0 => CmpKeepAlive.Never,
-                        1 => CmpKeepAlive.IfPossible,
-                        2 => CmpKeepAlive.Required,
-                        _ => throw new CliException("-keep_alive: must be 0, 1 or 2"),
-                    },
-                }
-                : null;
+                ? new HttpCmpTransport(http, serverUri!) { KeepAlive = keepAlive }
+                : serverUri is not null
+                    ? direct = new DirectHttpCmpTransport(serverUri) { KeepAlive = keepAlive }
+                    : null;
         var files = new CmpMessageFiles
         {
             RequestsOut = FileList("reqout"),
@@ -745,9 +750,10 @@ internal sealed partial class ClientCommand
 
     /// <summary>
     /// The HTTP client: TLS per -tls_* (as openssl cmp: without -tls_trusted the server is not
-    /// authenticated, with a warning), proxy per -proxy/-no_proxy or the environment.
+    /// authenticated, with a warning), proxy per -proxy/-no_proxy or the environment. None for plain HTTP
+    /// without a proxy, which the CLI sends itself (<see cref="DirectHttpCmpTransport"/>).
     /// </summary>
-    private HttpClient CreateHttpClient(Uri server)
+    private HttpClient? CreateHttpClient(Uri server)
     {
         CmpTlsOptions? tls = null;
         bool tlsOptionGiven = new[] { "tls_cert", "tls_key", "tls_keypass", "tls_extra", "tls_trusted", "tls_host" }.Any(_r.IsSet);
@@ -809,6 +815,10 @@ internal sealed partial class ClientCommand
         if (proxy.Proxy is { } p)
         {
             _logger.LogInformation("using the proxy {Proxy} for {Server}", p.GetLeftPart(UriPartial.Authority), server.GetLeftPart(UriPartial.Authority));
+        }
+        else if (tls is null)
+        {
+            return null;
         }
         return new HttpClient(CmpHttpClientFactory.CreateHandler(tls, proxy), disposeHandler: true)
         {

@@ -38,6 +38,16 @@ internal sealed class TinyHttpServer : IAsyncDisposable
         public int? ResetAfter { get; init; }
         /// <summary>Further header lines, e.g. Location for a redirect.</summary>
         public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+        /// <summary>Send the body in chunks of at most 100 bytes (the first size line with an extension) and a trailer field.</summary>
+        public bool ChunkedBody { get; init; }
+        /// <summary>Neither Content-Length nor chunked: the body ends when the server closes the connection.</summary>
+        public bool UntilClose { get; init; }
+        /// <summary>Send an interim "100 Continue" response before this one.</summary>
+        public bool Interim100 { get; init; }
+        /// <summary>Close the connection after this response without announcing it (as an idle timeout does).</summary>
+        public bool CloseSilently { get; init; }
+        /// <summary>Send these bytes instead of the status line and header fields (the blank line after them included).</summary>
+        public string? RawHead { get; init; }
     }
 
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
@@ -118,7 +128,7 @@ internal sealed class TinyHttpServer : IAsyncDisposable
                     resetThisOne = true;
                     continue;
                 }
-                if (response.ConnectionClose || request.Headers.TryGetValue("connection", out var c) && c.Equals("close", StringComparison.OrdinalIgnoreCase))
+                if (response.ConnectionClose || response.UntilClose || response.CloseSilently || request.Headers.TryGetValue("connection", out var c) && c.Equals("close", StringComparison.OrdinalIgnoreCase))
                 {
                     return;
                 }
@@ -160,17 +170,27 @@ internal sealed class TinyHttpServer : IAsyncDisposable
 
     private static async Task WriteResponseAsync(NetworkStream stream, Response r, CancellationToken ct)
     {
+        if (r.Interim100)
+        {
+            await stream.WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), ct);
+        }
+        if (r.RawHead is not null)
+        {
+            await stream.WriteAsync(Encoding.Latin1.GetBytes(r.RawHead), ct);
+            await stream.WriteAsync(r.Body, ct);
+            return;
+        }
         var sb = new StringBuilder();
         sb.Append(r.Http10 ? "HTTP/1.0 " : "HTTP/1.1 ").Append(r.Status).Append(r.Status switch { 200 => " OK", >= 300 and < 400 => " Redirect", _ => " Error" }).Append("\r\n");
         if (r.ContentType is not null)
         {
             sb.Append("Content-Type: ").Append(r.ContentType).Append("\r\n");
         }
-        if (r.Chunked)
+        if (r.Chunked || r.ChunkedBody)
         {
             sb.Append("Transfer-Encoding: chunked\r\n");
         }
-        else
+        else if (!r.UntilClose)
         {
             sb.Append("Content-Length: ").Append(r.ContentLength ?? r.Body.Length).Append("\r\n");
         }
@@ -194,6 +214,18 @@ internal sealed class TinyHttpServer : IAsyncDisposable
                 await stream.WriteAsync(chunk, ct);
                 await stream.WriteAsync("\r\n"u8.ToArray(), ct);
             }
+            return;
+        }
+        if (r.ChunkedBody)
+        {
+            for (int at = 0; at < r.Body.Length; at += 100)
+            {
+                var n = Math.Min(100, r.Body.Length - at);
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(at == 0 ? $"{n:x};name=value\r\n" : $"{n:X}\r\n"), ct);
+                await stream.WriteAsync(r.Body.AsMemory(at, n), ct);
+                await stream.WriteAsync("\r\n"u8.ToArray(), ct);
+            }
+            await stream.WriteAsync("0\r\nX-Trailer: yes\r\n\r\n"u8.ToArray(), ct);
             return;
         }
         if (r.ResetAfter is int partial)

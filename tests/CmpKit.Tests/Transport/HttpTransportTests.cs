@@ -7,17 +7,30 @@ using CmpKit.Transport;
 
 namespace CmpKit.Tests.Transport;
 
-/// <summary>Checks C1-C4 (HTTP transfer, RFC 9811) against a misbehaving HTTP server on 127.0.0.1.</summary>
+/// <summary>
+/// Checks C1-C4 (HTTP transfer, RFC 9811) against a misbehaving HTTP server on 127.0.0.1, with
+/// <see cref="HttpCmpTransport"/> on HttpClient; <see cref="DirectHttpTransportTests"/> runs the same
+/// tests with the CLI's own HTTP/1.1 transport.
+/// </summary>
 public class HttpTransportTests
 {
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
 
-    private static CmpClient Client(TinyHttpServer server, ScriptedCmpServer cmp, CmpClientOptions? options = null, CmpKeepAlive keepAlive = CmpKeepAlive.IfPossible) =>
-        new(new HttpCmpTransport(Http, server.Uri) { KeepAlive = keepAlive, MaxResponseSize = 64 * 1024 },
-            options ?? ResponseCheckTests.MacOptions(cmp));
+    /// <summary>The transport under test, with a 64 KiB response cap.</summary>
+    private protected virtual ICmpTransport Transport(Uri uri, CmpKeepAlive keepAlive) =>
+        new HttpCmpTransport(Http, uri) { KeepAlive = keepAlive, MaxResponseSize = 64 * 1024 };
+
+    /// <summary>
+    /// Whether the transport may send a request on a connection the server announced to close (HttpClient's
+    /// pool does, until the server's FIN arrives; the transport then sends the request again once).
+    /// </summary>
+    private protected virtual bool ReusesAnnouncedClosedConnections => true;
+
+    private protected CmpClient Client(TinyHttpServer server, ScriptedCmpServer cmp, CmpClientOptions? options = null, CmpKeepAlive keepAlive = CmpKeepAlive.IfPossible) =>
+        new(Transport(server.Uri, keepAlive), options ?? ResponseCheckTests.MacOptions(cmp));
 
     /// <summary>A server that answers CMP correctly through <paramref name="cmp"/>, with the HTTP response changed by <paramref name="change"/>.</summary>
-    private static TinyHttpServer Serve(ScriptedCmpServer cmp, Func<TinyHttpServer.Request, TinyHttpServer.Response, TinyHttpServer.Response>? change = null) =>
+    private protected static TinyHttpServer Serve(ScriptedCmpServer cmp, Func<TinyHttpServer.Request, TinyHttpServer.Response, TinyHttpServer.Response>? change = null) =>
         new(async req =>
         {
             var body = await cmp.HandleAsync(req.Body, CancellationToken.None);
@@ -25,7 +38,7 @@ public class HttpTransportTests
             return change is null ? response : change(req, response);
         });
 
-    private static async Task<CmpException> Fails(CmpClient client) =>
+    protected static async Task<CmpException> Fails(CmpClient client) =>
         await Assert.ThrowsAsync<CmpException>(() => client.InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken));
 
     [Fact]
@@ -167,6 +180,13 @@ public class HttpTransportTests
         var cmp = new ScriptedCmpServer();
         await using var server = Serve(cmp, (_, r) => r with { ResetNextRequest = true, Http10 = http10 });
         await Client(server, cmp, keepAlive: keepAlive).InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken);
+        if (!ReusesAnnouncedClosedConnections)
+        {
+            // The announced close is honoured: the certConf goes out on a new connection right away.
+            Assert.Equal(2, server.Requests.Count);
+            Assert.Equal(2, server.Connections);
+            return;
+        }
         // ir, certConf reset on the reused connection, certConf again on a second connection.
         Assert.Equal(3, server.Requests.Count);
         Assert.Equal(2, server.Connections);
@@ -193,5 +213,43 @@ public class HttpTransportTests
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var options = ResponseCheckTests.MacOptions(cmp) with { MessageTimeout = null };
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Client(server, cmp, options).InitialEnrollAsync(ResponseCheckTests.Template(), cts.Token));
+    }
+
+    [Fact]
+    public async Task A_chunked_response_with_extensions_and_a_trailer()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { ChunkedBody = true });
+        await Client(server, cmp).InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken);
+        Assert.Equal(2, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_response_that_ends_with_the_connection()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { UntilClose = true, Http10 = true });
+        await Client(server, cmp).InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken);
+        Assert.Equal(2, server.Connections);
+    }
+
+    [Fact]
+    public async Task An_interim_100_response_is_skipped()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { Interim100 = true });
+        await Client(server, cmp).InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken);
+        Assert.Equal(2, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_kept_alive_connection_the_server_closed_silently_is_not_used_again()
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) => r with { CloseSilently = true });
+        await Client(server, cmp).InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken);
+        // The certConf went out once, on a new connection.
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(2, server.Connections);
     }
 }
