@@ -34,13 +34,18 @@ internal sealed class DirectHttpCmpTransport : ICmpTransport, IDisposable
             throw new CmpException(CmpFailureReason.InvalidOptions, $"server URI '{serverUri}' is not an absolute http URI");
         }
         _uri = serverUri;
+        // Host: the IDNA form of a name; an IPv6 address in brackets, without a zone.
+        var host = serverUri.HostNameType == UriHostNameType.IPv6 ? serverUri.Host : serverUri.IdnHost;
         var head = new StringBuilder()
             .Append("POST ").Append(serverUri.PathAndQuery).Append(" HTTP/1.1\r\n")
-            .Append("Host: ").Append(serverUri.IsDefaultPort ? serverUri.IdnHost : serverUri.IdnHost + ":" + serverUri.Port.ToString(CultureInfo.InvariantCulture)).Append("\r\n")
+            .Append("Host: ").Append(serverUri.IsDefaultPort ? host : host + ":" + serverUri.Port.ToString(CultureInfo.InvariantCulture)).Append("\r\n")
             .Append("Content-Type: ").Append(HttpCmpTransport.MediaType).Append("\r\n")
             .Append("Cache-Control: no-cache\r\n");
         _requestHead = Encoding.ASCII.GetBytes(head.ToString());
     }
+
+    /// <summary>The request line and the header fields every request starts with (for tests).</summary>
+    internal string RequestHead => Encoding.ASCII.GetString(_requestHead);
 
     /// <summary>C2: the largest response body accepted, in bytes.</summary>
     public int MaxResponseSize { get; init; } = 100 * 1024;
@@ -65,16 +70,12 @@ internal sealed class DirectHttpCmpTransport : ICmpTransport, IDisposable
             Close();
             return e is OperationCanceledException ? Task.FromException<byte[]>(e) : Task.FromCanceled<byte[]>(cancellationToken);
         }
-        catch (CmpException e)
+        catch (Exception e)
         {
             Close();
-            return Task.FromException<byte[]>(e);
-        }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
-        {
-            Close();
-            return Task.FromException<byte[]>(new CmpException(CmpFailureReason.ConnectionFailed,
-                $"cannot exchange messages with {Describe()}: {e.Message}", innerException: e));
+            return Task.FromException<byte[]>(e is SocketException or IOException or ObjectDisposedException
+                ? new CmpException(CmpFailureReason.ConnectionFailed, $"cannot exchange messages with {Describe()}: {e.Message}", innerException: e)
+                : e);
         }
     }
 

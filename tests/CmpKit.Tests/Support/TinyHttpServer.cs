@@ -68,6 +68,9 @@ internal sealed class TinyHttpServer : IAsyncDisposable
 
     public int Connections;
 
+    /// <summary>Connections the server has closed.</summary>
+    public int Closed;
+
     private async Task AcceptLoopAsync()
     {
         var tasks = new List<Task>();
@@ -91,7 +94,19 @@ internal sealed class TinyHttpServer : IAsyncDisposable
 
     private async Task ServeAsync(TcpClient client)
     {
-        using var _ = client;
+        try
+        {
+            await ServeConnectionAsync(client);
+        }
+        finally
+        {
+            client.Dispose();
+            Interlocked.Increment(ref Closed);
+        }
+    }
+
+    private async Task ServeConnectionAsync(TcpClient client)
+    {
         var stream = client.GetStream();
         bool resetThisOne = false;
         try

@@ -32,6 +32,16 @@ public class DirectHttpTransportTests : HttpTransportTests
     }
 
     [Theory]
+    [InlineData("http://[::1]:8080/pkix/", "POST /pkix/ HTTP/1.1\r\nHost: [::1]:8080\r\n")]
+    [InlineData("http://[fe80::1%25eth0]/", "POST / HTTP/1.1\r\nHost: [fe80::1]\r\n")]
+    [InlineData("http://bücher.example:81/a/b?x=1", "POST /a/b?x=1 HTTP/1.1\r\nHost: xn--bcher-kva.example:81\r\n")]
+    [InlineData("http://ca.example/", "POST / HTTP/1.1\r\nHost: ca.example\r\n")]
+    public void Host_field_for_addresses_and_names(string uri, string start)
+    {
+        Assert.StartsWith(start, new DirectHttpCmpTransport(new Uri(uri)).RequestHead, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(301)]
     [InlineData(302)]
     [InlineData(307)]

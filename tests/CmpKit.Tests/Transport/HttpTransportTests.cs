@@ -247,9 +247,24 @@ public class HttpTransportTests
     {
         var cmp = new ScriptedCmpServer();
         await using var server = Serve(cmp, (_, r) => r with { CloseSilently = true });
-        await Client(server, cmp).InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken);
+        // The certConf starts once the server has closed the ir's connection (else it races the close).
+        var client = new CmpClient(new AfterServerClosed(Transport(server.Uri, CmpKeepAlive.IfPossible), server), ResponseCheckTests.MacOptions(cmp));
+        await client.InitialEnrollAsync(ResponseCheckTests.Template(), TestContext.Current.CancellationToken);
         // The certConf went out once, on a new connection.
         Assert.Equal(2, server.Requests.Count);
         Assert.Equal(2, server.Connections);
+    }
+
+    /// <summary>Passes each exchange after the first on once the server has closed as many connections as exchanges went before.</summary>
+    private sealed class AfterServerClosed(ICmpTransport inner, TinyHttpServer server) : ICmpTransport
+    {
+        private int _exchanges;
+
+        public Task<byte[]> ExchangeAsync(ReadOnlyMemory<byte> request, CmpExchangeInfo info, CancellationToken cancellationToken)
+        {
+            int before = _exchanges++;
+            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref server.Closed) >= before, TimeSpan.FromSeconds(10)), "the server did not close the connection");
+            return inner.ExchangeAsync(request, info, cancellationToken);
+        }
     }
 }
