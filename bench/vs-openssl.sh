@@ -7,10 +7,11 @@
 #   cpu   client process CPU (user + sys, from getrusage via GNU time), marginal:
 #         (cpu(N2) - cpu(N1)) / (N2 - N1), so process start-up cancels out;
 #   wall  marginal wall time, the same way;
-# and the ratios cmpkit/openssl. Each point is the minimum of R runs (noise only ever adds time).
+# and the ratios cmpkit/openssl. Each point is the minimum of R runs (noise only ever adds time); the
+# clients take turns within each of the R rounds, so that a noisy stretch of time hits them alike.
 #
 # Usage (from anywhere, on a fresh machine with the .NET SDK):
-#   bash bench/vs-openssl.sh                  # N1=10 N2=210 R=2 S=11, with the NativeAOT build
+#   bash bench/vs-openssl.sh                  # N1=10 N2=210 R=3 S=11, with the NativeAOT build
 #   N1=5 N2=55 R=1 AOT=0 bash bench/vs-openssl.sh   # quicker, noisier, JIT build only
 # GNU time counts CPU in 10 ms steps: over N2 - N1 = 200 transactions that is 0.05 ms per transaction.
 # Also prints one-shot figures (a whole process for one transaction, start-up included).
@@ -18,7 +19,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-N1="${N1:-10}"; N2="${N2:-210}"; R="${R:-2}"
+N1="${N1:-10}"; N2="${N2:-210}"; R="${R:-3}"
 CASES="${CASES:-ec rsa pbm}"; KEEPALIVE="${KEEPALIVE:-0 1}"
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -98,27 +99,24 @@ args_for() { # case keepalive
   esac
 }
 
-measure() { # client n args... → prints "cpu wall" (seconds) of the fastest of R runs
+run_once() { # client n args... → prints "cpu wall" (seconds) of one run
   local client="$1" n="$2"; shift 2
-  local best_cpu="" best_wall=""
-  for _ in $(seq "$R"); do
-    if ! /usr/bin/time -f '%U %S %e' -o t.txt "$client" "$@" -repeat "$n" >run.log 2>&1; then
-      echo "bench: $(basename "$client") failed: $(tail -3 run.log)" >&2; exit 1
-    fi
-    read -r u s e < <(tail -1 t.txt)
-    local cpu; cpu="$(echo "$u + $s" | bc -l)"
-    if [ -z "$best_cpu" ] || (( $(echo "$cpu < $best_cpu" | bc -l) )); then best_cpu="$cpu"; fi
-    if [ -z "$best_wall" ] || (( $(echo "$e < $best_wall" | bc -l) )); then best_wall="$e"; fi
-  done
-  echo "$best_cpu $best_wall"
+  if ! /usr/bin/time -f '%U %S %e' -o t.txt "$client" "$@" -repeat "$n" >run.log 2>&1; then
+    echo "bench: $(basename "$client") failed: $(tail -3 run.log)" >&2; exit 1
+  fi
+  read -r u s e < <(tail -1 t.txt)
+  echo "$(echo "$u + $s" | bc -l) $e"
 }
 need bc || { echo "bench: needs bc (apt-get install bc)" >&2; exit 1; }
 
-marginal() { # client args... → "cpu_ms wall_ms" per transaction
-  local client="$1"; shift
-  read -r c1 w1 < <(measure "$client" "$N1" "$@")
-  read -r c2 w2 < <(measure "$client" "$N2" "$@")
-  printf '%.2f %.2f\n' "$(echo "($c2 - $c1) * 1000 / ($N2 - $N1)" | bc -l)" "$(echo "($w2 - $w1) * 1000 / ($N2 - $N1)" | bc -l)"
+declare -A best_cpu best_wall
+keep_best() { # key cpu wall
+  if [ -z "${best_cpu[$1]:-}" ] || (( $(echo "$2 < ${best_cpu[$1]}" | bc -l) )); then best_cpu[$1]="$2"; fi
+  if [ -z "${best_wall[$1]:-}" ] || (( $(echo "$3 < ${best_wall[$1]}" | bc -l) )); then best_wall[$1]="$3"; fi
+}
+marginal() { # label → "cpu_ms wall_ms" per transaction from the best runs with N1 and N2
+  printf '%.2f %.2f\n' "$(echo "(${best_cpu[$1/$N2]} - ${best_cpu[$1/$N1]}) * 1000 / ($N2 - $N1)" | bc -l)" \
+    "$(echo "(${best_wall[$1/$N2]} - ${best_wall[$1/$N1]}) * 1000 / ($N2 - $N1)" | bc -l)"
 }
 
 # The builds above (and whatever ran before) keep the load up for a while: wait, up to 3 minutes, until the
@@ -135,17 +133,27 @@ printf '%-5s %-3s | %-45s | %-45s\n' "" "" "client CPU (user+sys) ms" "wall ms"
 ratio() { if [ -n "$2" ] && [ "$2" != "-" ]; then printf '%.2f' "$(echo "$2 / $1" | bc -l)"; else printf '%s' -; fi; }
 for c in $CASES; do
   for k in $KEEPALIVE; do
-    fresh_mocks
-    # shellcheck disable=SC2046
-    read -r oc ow < <(marginal openssl cmp $(args_for "$c" "$k"))
-    fresh_mocks
-    # shellcheck disable=SC2046
-    read -r kc kw < <(marginal "$cmpkit" $(args_for "$c" "$k"))
+    # R rounds; in each, every client with N1 and N2 transactions in turn against fresh mock servers,
+    # so that a noisy minute hits all clients alike; each point is the best of its R runs.
+    best_cpu=(); best_wall=()
+    for _ in $(seq "$R"); do
+      fresh_mocks
+      for n in "$N1" "$N2"; do
+        # shellcheck disable=SC2046
+        keep_best "openssl/$n" $(run_once openssl "$n" cmp $(args_for "$c" "$k"))
+        # shellcheck disable=SC2046
+        keep_best "cmpkit/$n" $(run_once "$cmpkit" "$n" $(args_for "$c" "$k"))
+        if [ -n "$aot" ]; then
+          # shellcheck disable=SC2046
+          keep_best "aot/$n" $(run_once "$aot" "$n" $(args_for "$c" "$k"))
+        fi
+      done
+    done
+    read -r oc ow < <(marginal openssl)
+    read -r kc kw < <(marginal cmpkit)
     ac=-; aw=-
     if [ -n "$aot" ]; then
-      fresh_mocks
-      # shellcheck disable=SC2046
-      read -r ac aw < <(marginal "$aot" $(args_for "$c" "$k"))
+      read -r ac aw < <(marginal aot)
     fi
     printf '%-5s %-3s | %10s %10s %10s %6s %6s | %10s %10s %10s %6s %6s\n' "$c" "$k" "$oc" "$kc" "$ac" \
       "$(ratio "$oc" "$kc")" "$(ratio "$oc" "$ac")" "$ow" "$kw" "$aw" "$(ratio "$ow" "$kw")" "$(ratio "$ow" "$aw")"
