@@ -10,8 +10,8 @@ namespace CmpKit.Transport;
 /// CMP over plain HTTP/1.1 (RFC 9811) on one socket, with blocking calls on the caller's thread: the same
 /// checks as <see cref="HttpCmpTransport"/> (C1, C2, C4; C3 through the cancellation token, which closes
 /// the socket), for the CLI, which runs one transaction at a time. HttpClient hands every connection and
-/// every socket completion to thread-pool threads; for one transaction at a time that is about 18 thread
-/// switches per enrollment against 5 here (docs/performance.md). No TLS and no proxy: the CLI uses
+/// every socket completion to thread-pool threads; for one transaction at a time that is about 20 context
+/// switches per enrollment against 2 here (docs/performance.md). No TLS and no proxy: the CLI uses
 /// <see cref="HttpCmpTransport"/> for those. Not thread-safe: one exchange at a time.
 /// </summary>
 internal sealed class DirectHttpCmpTransport : ICmpTransport, IDisposable
