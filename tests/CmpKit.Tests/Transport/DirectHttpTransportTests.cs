@@ -92,6 +92,29 @@ public class DirectHttpTransportTests : HttpTransportTests
     }
 
     [Theory]
+    [InlineData(DirectHttpCmpTransport.MaxHeaderBytes, true)]
+    [InlineData(DirectHttpCmpTransport.MaxHeaderBytes + 1, false)]
+    public async Task Response_header_up_to_the_cap_passes_and_one_byte_more_is_refused(int headerBytes, bool passes)
+    {
+        var cmp = new ScriptedCmpServer();
+        await using var server = Serve(cmp, (_, r) =>
+        {
+            var start = $"HTTP/1.1 200 OK\r\nContent-Type: application/pkixcmp\r\nContent-Length: {r.Body.Length}\r\nX-Pad: ";
+            var pad = new string('a', headerBytes - start.Length - "\r\n\r\n".Length);
+            return r with { RawHead = start + pad + "\r\n\r\n" };
+        });
+
+        if (passes)
+        {
+            await Client(server, cmp).InitialEnrollAsync(ResponseCheckTests.Template(), Ct);
+            return;
+        }
+        var e = await Fails(Client(server, cmp));
+        Assert.Equal(CmpFailureReason.ConnectionFailed, e.Reason);
+        Assert.Contains("longer than", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("closed mid-body")]
     [InlineData("reset mid-body")]
     public async Task Response_cut_short_ends_with_CmpException(string how)
