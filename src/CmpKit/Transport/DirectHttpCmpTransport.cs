@@ -101,11 +101,7 @@ internal sealed class DirectHttpCmpTransport : ICmpTransport, IDisposable
             throw new CmpException(CmpFailureReason.ConnectionFailed,
                 $"cannot exchange messages with {Describe()}: the server closed the connection without a response");
         }
-        // C4: a server that closes the connection while the transaction needs it.
-        if (KeepAlive == CmpKeepAlive.Required && info.ExpectsMoreMessages && head.Close)
-        {
-            throw new CmpException(CmpFailureReason.KeepAliveRefused, $"{Describe()} closed the connection although keep-alive is required");
-        }
+        HttpResponseChecks.KeepAlive(KeepAlive, info, head.Close, Describe());
         var body = ReadBody(socket, head);
         if (!keepAlive || head.Close)
         {
@@ -206,16 +202,8 @@ internal sealed class DirectHttpCmpTransport : ICmpTransport, IDisposable
             {
                 continue; // 100 Continue and the like: the response follows
             }
-            // C1: only 200 carries a CMP response (RFC 9811, section 3.4); redirects are not followed.
-            if (head.Status != 200)
-            {
-                throw new CmpException(CmpFailureReason.HttpError, $"{Describe()} answered HTTP {head.Status} {head.Reason}".TrimEnd());
-            }
-            if (!string.Equals(head.ContentType, HttpCmpTransport.MediaType, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new CmpException(CmpFailureReason.InvalidContentType,
-                    $"{Describe()} answered with content type '{head.ContentType ?? "(none)"}' instead of {HttpCmpTransport.MediaType}");
-            }
+            HttpResponseChecks.Status(head.Status, head.Reason, Describe());
+            HttpResponseChecks.ContentType(head.ContentType, Describe());
             return true;
         }
     }
@@ -293,10 +281,7 @@ internal sealed class DirectHttpCmpTransport : ICmpTransport, IDisposable
     {
         if (head.ContentLength is long declared)
         {
-            if (declared > MaxResponseSize)
-            {
-                throw TooLarge(declared.ToString(CultureInfo.InvariantCulture) + " bytes");
-            }
+            HttpResponseChecks.DeclaredLength(declared, MaxResponseSize, Describe());
             var body = new byte[declared];
             int have = 0;
             while (have < body.Length)
@@ -338,7 +323,7 @@ internal sealed class DirectHttpCmpTransport : ICmpTransport, IDisposable
             }
             if ((long)writer.WrittenCount + n > MaxResponseSize)
             {
-                throw TooLarge("more than " + MaxResponseSize.ToString(CultureInfo.InvariantCulture) + " bytes");
+                throw HttpResponseChecks.TooLarge(Describe(), MaxResponseSize);
             }
             while (n > 0)
             {
@@ -361,7 +346,7 @@ internal sealed class DirectHttpCmpTransport : ICmpTransport, IDisposable
         int n = Math.Min(max, _end - _start);
         if ((long)writer.WrittenCount + n > MaxResponseSize)
         {
-            throw TooLarge("more than " + MaxResponseSize.ToString(CultureInfo.InvariantCulture) + " bytes");
+            throw HttpResponseChecks.TooLarge(Describe(), MaxResponseSize);
         }
         writer.Write(_buffer.AsSpan(_start, n));
         _start += n;
@@ -422,10 +407,6 @@ internal sealed class DirectHttpCmpTransport : ICmpTransport, IDisposable
 
     private CmpException Malformed(string what) =>
         new(CmpFailureReason.ConnectionFailed, $"{Describe()} broke the HTTP protocol: {what}");
-
-    private CmpException TooLarge(string size) =>
-        new(CmpFailureReason.ResponseTooLarge,
-            $"the response from {Describe()} is larger than the limit of {MaxResponseSize.ToString(CultureInfo.InvariantCulture)} bytes ({size})");
 
     private static string Printable(string s)
     {

@@ -94,24 +94,9 @@ public sealed class HttpCmpTransport : ICmpTransport
                 throw new CmpException(CmpFailureReason.HttpError,
                     $"{Describe()} redirected the request to {answered.GetLeftPart(UriPartial.Path)}; CMP requests are not redirected (use an HttpClient that does not follow redirects)");
             }
-            // C1: only 200 carries a CMP response (RFC 9811, section 3.4).
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                throw new CmpException(CmpFailureReason.HttpError,
-                    $"{Describe()} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd());
-            }
-            var type = response.Content.Headers.ContentType?.MediaType;
-            if (!string.Equals(type, MediaType, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new CmpException(CmpFailureReason.InvalidContentType,
-                    $"{Describe()} answered with content type '{type ?? "(none)"}' instead of {MediaType}");
-            }
-            // C4: a server that closes the connection while the transaction needs it.
-            if (KeepAlive == CmpKeepAlive.Required && info.ExpectsMoreMessages && response.Headers.ConnectionClose == true)
-            {
-                throw new CmpException(CmpFailureReason.KeepAliveRefused,
-                    $"{Describe()} closed the connection although keep-alive is required");
-            }
+            HttpResponseChecks.Status((int)response.StatusCode, response.ReasonPhrase, Describe());
+            HttpResponseChecks.ContentType(response.Content.Headers.ContentType?.MediaType, Describe());
+            HttpResponseChecks.KeepAlive(KeepAlive, info, response.Headers.ConnectionClose == true, Describe());
             return await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -151,10 +136,7 @@ public sealed class HttpCmpTransport : ICmpTransport
     private async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var declared = response.Content.Headers.ContentLength;
-        if (declared > MaxResponseSize)
-        {
-            throw TooLarge(declared.Value.ToString(CultureInfo.InvariantCulture) + " bytes");
-        }
+        HttpResponseChecks.DeclaredLength(declared, MaxResponseSize, Describe());
         try
         {
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -171,7 +153,7 @@ public sealed class HttpCmpTransport : ICmpTransport
                         {
                             break;
                         }
-                        throw TooLarge("more than " + MaxResponseSize.ToString(CultureInfo.InvariantCulture) + " bytes");
+                        throw HttpResponseChecks.TooLarge(Describe(), MaxResponseSize);
                     }
                     Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxResponseSize + 1));
                 }
@@ -198,10 +180,6 @@ public sealed class HttpCmpTransport : ICmpTransport
             throw new CmpException(CmpFailureReason.ConnectionFailed, $"reading the response from {Describe()} failed: {Cause(e)}", innerException: e);
         }
     }
-
-    private CmpException TooLarge(string size) =>
-        new(CmpFailureReason.ResponseTooLarge,
-            $"the response from {Describe()} is larger than the limit of {MaxResponseSize.ToString(CultureInfo.InvariantCulture)} bytes ({size})");
 
     // HttpClient's own message ("An error occurred while sending the request.") hides the cause (reset,
     // premature end of the response, ...): name the innermost one too.
