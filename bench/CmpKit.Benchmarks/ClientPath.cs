@@ -84,9 +84,10 @@ internal sealed class ClientPath
 
     /// <summary>
     /// Decodes and validates an ip as CmpClient does before it sends certConf: C1, C10 (decoding), C5-C20
-    /// (ResponseValidator, with signature and chain or MAC), C21-C26 (body), C28 (key). Returns the certificate.
+    /// (ResponseValidator, with signature and chain or MAC), C21-C26 (body), C28 (key). Returns the certificate's
+    /// encoding (CmpClient parses it into an X509Certificate2 only when asked for it).
     /// </summary>
-    public X509Certificate2 DecodeAndValidateIp(byte[] ip, in Request request)
+    public byte[] DecodeAndValidateIp(byte[] ip, in Request request)
     {
         var state = new TransactionState(request.TransactionId) { LastSenderNonce = request.SenderNonce };
         var response = PkiMessageCodec.Decode(ip);
@@ -105,7 +106,7 @@ internal sealed class ClientPath
         {
             throw rejection;
         }
-        return certificate;
+        return certificate.Der;
     }
 
     /// <summary>

@@ -47,5 +47,5 @@ public class IpBenchmarks : CaseBase
 
     /// <summary>CmpKit: decode and validate the ip; returns the new certificate.</summary>
     [Benchmark]
-    public X509Certificate2 DecodeAndValidateIp() => _path.DecodeAndValidateIp(_ip, _request);
+    public byte[] DecodeAndValidateIp() => _path.DecodeAndValidateIp(_ip, _request);
 }

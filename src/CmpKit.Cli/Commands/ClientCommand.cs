@@ -162,11 +162,11 @@ internal sealed partial class ClientCommand
             if (SameFile(_r.String("certout"), _r.String("chainout")))
             {
                 // As openssl cmp: one file gets the certificate and then its chain (usable later as -cert).
-                WriteCertificates("certout", [result.Certificate, .. result.Chain], "newly enrolled certificate and its chain");
+                WriteCertificates("certout", [result.CertificateRawData, .. Encodings(result.Chain)], "newly enrolled certificate and its chain");
             }
             else
             {
-                WriteCertificates("certout", [result.Certificate], "newly enrolled certificate");
+                WriteCertificates("certout", [result.CertificateRawData], "newly enrolled certificate"); // not parsed: not needed
                 if (_r.String("chainout") is not null) // the chain is built only when asked for
                 {
                     WriteCertificates("chainout", result.Chain, "chain of the newly enrolled certificate");
@@ -826,7 +826,12 @@ internal sealed partial class ClientCommand
         };
     }
 
-    private void WriteCertificates(string option, X509Certificate2Collection certs, string what)
+    private void WriteCertificates(string option, X509Certificate2Collection certs, string what) =>
+        WriteCertificates(option, Encodings(certs), what);
+
+    private static List<ReadOnlyMemory<byte>> Encodings(X509Certificate2Collection certs) => [.. certs.Select(c => c.RawDataMemory)];
+
+    private void WriteCertificates(string option, List<ReadOnlyMemory<byte>> certs, string what)
     {
         if (_r.String(option) is not { } path)
         {
@@ -841,14 +846,14 @@ internal sealed partial class ClientCommand
                 {
                     throw new CliException($"-{option}: cannot save {certs.Count} certificates in DER format; use -certform PEM");
                 }
-                OutputFile.Write(path, certs.Count == 0 ? [] : certs[0].RawDataMemory.Span);
+                OutputFile.Write(path, certs.Count == 0 ? [] : certs[0].Span);
             }
             else
             {
                 var sb = new StringBuilder();
                 foreach (var c in certs)
                 {
-                    sb.AppendLine(c.ExportCertificatePem());
+                    sb.AppendLine(PemEncoding.WriteString("CERTIFICATE", c.Span));
                 }
                 OutputFile.Write(path, Encoding.UTF8.GetBytes(sb.ToString()));
             }

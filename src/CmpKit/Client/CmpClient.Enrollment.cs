@@ -98,7 +98,7 @@ public sealed partial class CmpClient
             CmpException? rejection;
             if (_request.CentralKeyGeneration)
             {
-                rejection = client.ExtractCentralKey(encryptedKey, certificate, Tx, out privateKey)
+                rejection = client.ExtractCentralKey(encryptedKey, certificate.Parsed, Tx, out privateKey)
                     ?? client.CheckNewCertificate(certificate, null, Tx);
             }
             else
@@ -128,7 +128,7 @@ public sealed partial class CmpClient
                     BodyTypes.Name(_requestType), certificate.Subject, certificate.Issuer, certificate.SerialNumber);
             }
             X509Certificate2Collection caPubs = [.. Tx.CaPubs], extraCerts = [.. Tx.State.ReceivedExtraCerts];
-            Result = new EnrollmentResult(certificate, () => client.BuildChain(certificate, caPubs, extraCerts), caPubs, extraCerts,
+            Result = new EnrollmentResult(certificate, () => client.BuildChain(certificate.Parsed, caPubs, extraCerts), caPubs, extraCerts,
                 status, certReqId, Tx.State.TransactionId, implicitConfirm, privateKey);
             return true;
         }
@@ -156,16 +156,19 @@ public sealed partial class CmpClient
 
     /// <summary>
     /// C28 (unless <paramref name="enrollmentPublicKeyInfo"/> is null: central key generation, where C44 checks the key),
-    /// C29 (with C13): the rejection to report, or null when the certificate is accepted.
+    /// C29 (with C13): the rejection to report, or null when the certificate is accepted. Only C29 needs the
+    /// certificate parsed by .NET.
     /// </summary>
-    private CmpException? CheckNewCertificate(X509Certificate2 certificate, byte[]? enrollmentPublicKeyInfo, Transaction tx) =>
+    private CmpException? CheckNewCertificate(IssuedCertificate certificate, byte[]? enrollmentPublicKeyInfo, Transaction tx) =>
         (enrollmentPublicKeyInfo is null ? null : NewCertificateChecks.KeyMatches(certificate, enrollmentPublicKeyInfo))
-        ?? NewCertificateChecks.Trusted(certificate, _options.OutTrusted is { } o ? [.. o] : null,
-            _options.TrustCaPubsFromMacProtectedResponse && tx.State.LastResponseMacProtected ? tx.CaPubs : [], // C13
-            tx.State, _policy);
+        ?? (_options.OutTrusted is { } outTrusted
+            ? NewCertificateChecks.Trusted(certificate.Parsed, [.. outTrusted],
+                _options.TrustCaPubsFromMacProtectedResponse && tx.State.LastResponseMacProtected ? tx.CaPubs : [], // C13
+                tx.State, _policy)
+            : null);
 
     /// <summary>C30: certConf (accepted, or rejection for <paramref name="rejection"/>), then pkiConf.</summary>
-    private async Task ConfirmAsync(Transaction tx, Parties parties, X509Certificate2 certificate, long certReqId,
+    private async Task ConfirmAsync(Transaction tx, Parties parties, IssuedCertificate certificate, long certReqId,
         CmpException? rejection, CancellationToken ct)
     {
         var failure = rejection?.Reason switch

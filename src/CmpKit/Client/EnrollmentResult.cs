@@ -1,21 +1,24 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using CmpKit.Messages;
 
 namespace CmpKit.Client;
 
 /// <summary>The outcome of a successful enrollment (ir, cr, kur, p10cr).</summary>
 public sealed class EnrollmentResult
 {
+    private readonly IssuedCertificate _certificate;
     private readonly Lazy<X509Certificate2Collection> _chain;
 
-    // The chain is built when it is first asked for: building it (an X509Chain) costs as much as a signature
-    // verification, and most callers only want the certificate.
-    internal EnrollmentResult(X509Certificate2 certificate, Func<X509Certificate2Collection> chain, X509Certificate2Collection caPubs,
+    // The certificate is parsed into an X509Certificate2, and its chain built, when first asked for: parsing
+    // costs more than a signature verification (OpenSSL 3.0), building the chain (an X509Chain) as much, and
+    // many callers only save the certificate (CertificateRawData).
+    internal EnrollmentResult(IssuedCertificate certificate, Func<X509Certificate2Collection> chain, X509Certificate2Collection caPubs,
         X509Certificate2Collection extraCertificates, CmpStatusInfo status, long certReqId, ReadOnlyMemory<byte> transactionId,
         bool implicitlyConfirmed, AsymmetricAlgorithm? privateKey = null)
     {
         PrivateKey = privateKey;
-        Certificate = certificate;
+        _certificate = certificate;
         _chain = new Lazy<X509Certificate2Collection>(chain, LazyThreadSafetyMode.ExecutionAndPublication);
         CaPubs = caPubs;
         ExtraCertificates = extraCertificates;
@@ -25,8 +28,20 @@ public sealed class EnrollmentResult
         ImplicitlyConfirmed = implicitlyConfirmed;
     }
 
-    /// <summary>The newly enrolled certificate (without private key).</summary>
-    public X509Certificate2 Certificate { get; }
+    /// <summary>The newly enrolled certificate (without private key), parsed when first read.</summary>
+    /// <remarks>
+    /// The certificate's structure was decoded and checked with the response before it was confirmed; .NET's
+    /// own parse (OpenSSL on Linux) comes when this is first read, and fails only for a certificate that its
+    /// decoder refuses although it is well-formed DER.
+    /// </remarks>
+    /// <exception cref="CmpException">.NET cannot decode the certificate (<see cref="CmpFailureReason.MalformedResponse"/>).</exception>
+    public X509Certificate2 Certificate => _certificate.Parsed;
+
+    /// <summary>
+    /// The newly enrolled certificate's DER encoding, as checked and confirmed (e.g. to save it, without
+    /// parsing it into an <see cref="X509Certificate2"/>).
+    /// </summary>
+    public ReadOnlyMemory<byte> CertificateRawData => _certificate.Der;
 
     /// <summary>The new certificate's chain as far as it could be built from the received and configured certificates (issuer first, without the new certificate); built when first read, from the configured certificates, <see cref="CaPubs"/> and <see cref="ExtraCertificates"/> (do not dispose those before).</summary>
     public X509Certificate2Collection Chain => _chain.Value;

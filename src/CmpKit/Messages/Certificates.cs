@@ -14,10 +14,9 @@ internal static class Certificates
     /// <summary>Converts a CMPCertificate; null for the (unused) other-certificate choice.</summary>
     /// <param name="certificate">The certificate.</param>
     /// <param name="reason">The failure reason if it cannot be decoded.</param>
-    /// <param name="recurring">Whether the certificate is likely to come again (extraCerts, caPubs: parsed once,
-    /// <see cref="ParsedCertificateCache"/>) or not (a newly issued certificate: parsed, not remembered).</param>
     /// <exception cref="CmpException">The certificate cannot be decoded.</exception>
-    public static X509Certificate2? ToDotNet(CmpCertificate? certificate, CmpFailureReason reason = CmpFailureReason.MalformedResponse, bool recurring = true)
+    /// <remarks>These certificates come again (extraCerts, caPubs): each is parsed once (<see cref="ParsedCertificateCache"/>).</remarks>
+    public static X509Certificate2? ToDotNet(CmpCertificate? certificate, CmpFailureReason reason = CmpFailureReason.MalformedResponse)
     {
         if (certificate is null || !certificate.IsX509v3PKCert)
         {
@@ -26,7 +25,7 @@ internal static class Certificates
         try
         {
             var der = certificate.X509v3PKCert.GetEncoded(Asn1Encodable.Der);
-            return recurring ? ParsedCertificateCache.Load(der) : X509CertificateLoader.LoadCertificate(der);
+            return ParsedCertificateCache.Load(der);
         }
         catch (System.Security.Cryptography.CryptographicException e)
         {

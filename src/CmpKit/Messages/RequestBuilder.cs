@@ -157,13 +157,13 @@ internal static class RequestBuilder
     /// the hash of its signature algorithm, or with <paramref name="fallbackHash"/> given as hashAlg (CMPv3)
     /// where that algorithm has none.
     /// </summary>
-    public static PkiBody CertConf(X509Certificate2 certificate, long certReqId, PkiStatus status,
+    public static PkiBody CertConf(IssuedCertificate certificate, long certReqId, PkiStatus status,
         PkiFailureInfo failure, string? text, HashAlgorithmName fallbackHash, out bool needsV3)
     {
         HashAlgorithmName? hash;
         try
         {
-            hash = SignatureAlgorithms.CertificateHash(certificate);
+            hash = SignatureAlgorithms.CertificateHash(certificate.Structure.SignatureAlgorithm);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
         {
@@ -179,7 +179,7 @@ internal static class RequestBuilder
             hashAlg = new AlgorithmIdentifier(new DerObjectIdentifier(SignatureAlgorithms.HashOid(fallbackHash)));
             needsV3 = true;
         }
-        var certHash = SignatureAlgorithms.HashData(hash.Value, certificate.RawData);
+        var certHash = SignatureAlgorithms.HashData(hash.Value, certificate.Der);
         var v = new Asn1EncodableVector(new DerOctetString(certHash), DerInteger.ValueOf(certReqId));
         v.Add(StatusInfos.ToBc(status, failure, text is null ? null : [text]));
         if (hashAlg is not null)

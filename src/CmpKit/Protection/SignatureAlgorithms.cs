@@ -227,26 +227,30 @@ internal static class SignatureAlgorithms
     public static HashAlgorithmName? CertificateHash(X509Certificate2 certificate)
     {
         var oid = certificate.SignatureAlgorithm.Value ?? "";
-        if (ByOid.TryGetValue(oid, out var alg))
+        return ByOid.TryGetValue(oid, out var alg) ? alg.Hash
+            : oid == RsaPssOid ? CertificateHash(X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(certificate.RawData)).SignatureAlgorithm)
+            : null; // e.g. EdDSA, or md5WithRSA (not acceptable)
+    }
+
+    /// <inheritdoc cref="CertificateHash(X509Certificate2)"/>
+    /// <param name="signatureAlgorithm">The certificate's signatureAlgorithm.</param>
+    public static HashAlgorithmName? CertificateHash(AlgorithmIdentifier signatureAlgorithm)
+    {
+        if (ByOid.TryGetValue(signatureAlgorithm.Algorithm.Id, out var alg))
         {
             return alg.Hash;
         }
-        if (oid == RsaPssOid)
+        if (signatureAlgorithm.Algorithm.Id != RsaPssOid)
         {
-            try
-            {
-                var tbs = X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(certificate.RawData));
-                return Resolve(tbs.SignatureAlgorithm).Hash;
-            }
-            catch (CmpException)
-            {
-                return null;
-            }
+            return null;
         }
-        return oid switch
+        try
         {
-            "1.2.840.113549.1.1.4" => null, // md5WithRSA: not acceptable
-            _ => null,
-        };
+            return Resolve(signatureAlgorithm).Hash;
+        }
+        catch (CmpException)
+        {
+            return null;
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using CmpKit.Messages;
+using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Cmp;
 using Org.BouncyCastle.Asn1.Crmf;
 
@@ -100,7 +101,7 @@ internal static class BodyChecks
     /// C26: the certificate must be present, in plain form; a private key only with central key
     /// generation (<paramref name="centralKeyGeneration"/>), where it is returned for C38-C44.
     /// </summary>
-    public static X509Certificate2 NewCertificate(CertResponse response, bool centralKeyGeneration, out EncryptedKey? privateKey)
+    public static IssuedCertificate NewCertificate(CertResponse response, bool centralKeyGeneration, out EncryptedKey? privateKey)
     {
         try
         {
@@ -114,7 +115,7 @@ internal static class BodyChecks
         }
     }
 
-    private static X509Certificate2 NewCertificateCore(CertResponse response, bool centralKeyGeneration, out EncryptedKey? privateKey)
+    private static IssuedCertificate NewCertificateCore(CertResponse response, bool centralKeyGeneration, out EncryptedKey? privateKey)
     {
         var ckp = response.CertifiedKeyPair
             ?? throw new CmpException(CmpFailureReason.CertificateMissing, "the positive certificate response holds no certificate");
@@ -130,8 +131,12 @@ internal static class BodyChecks
             throw new CmpException(CmpFailureReason.UnsupportedCertificateEncoding,
                 "the certificate response holds an encrypted certificate (indirect POP), which is not supported yet");
         }
-        return Certificates.ToDotNet(coec.Certificate, recurring: false)
-            ?? throw new CmpException(CmpFailureReason.CertificateMissing, "the certificate response holds no X.509 certificate");
+        if (coec.Certificate is not { IsX509v3PKCert: true } certificate)
+        {
+            throw new CmpException(CmpFailureReason.CertificateMissing, "the certificate response holds no X.509 certificate");
+        }
+        var structure = certificate.X509v3PKCert;
+        return new IssuedCertificate(structure, structure.GetEncoded(Asn1Encodable.Der));
     }
 
     /// <summary>C31: a pollRep has exactly one entry with the expected certReqId and a checkAfter in range; returns checkAfter.</summary>

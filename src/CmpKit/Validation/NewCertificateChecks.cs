@@ -10,8 +10,8 @@ namespace CmpKit.Validation;
 internal static class NewCertificateChecks
 {
     /// <summary>C28: the certified public key must be the enrollment key.</summary>
-    public static CmpException? KeyMatches(X509Certificate2 certificate, byte[] enrollmentPublicKeyInfo) =>
-        Certificates.SamePublicKey(certificate, enrollmentPublicKeyInfo)
+    public static CmpException? KeyMatches(IssuedCertificate certificate, byte[] enrollmentPublicKeyInfo) =>
+        certificate.HasPublicKey(enrollmentPublicKeyInfo)
             ? null
             : new CmpException(CmpFailureReason.PublicKeyMismatch, "the new certificate is for a different public key than the one requested");
 
@@ -19,13 +19,9 @@ internal static class NewCertificateChecks
     /// C29: with an "out trusted" store, the new certificate must validate against it, with the
     /// untrusted and received certificates as intermediates (and caPubs as anchors where C13 allows).
     /// </summary>
-    public static CmpException? Trusted(X509Certificate2 certificate, IReadOnlyList<X509Certificate2>? outTrusted,
+    public static CmpException? Trusted(X509Certificate2 certificate, IReadOnlyList<X509Certificate2> outTrusted,
         IReadOnlyList<X509Certificate2> extraAnchors, TransactionState state, VerificationPolicy policy)
     {
-        if (outTrusted is null)
-        {
-            return null;
-        }
         var anchors = new List<X509Certificate2>(outTrusted);
         anchors.AddRange(extraAnchors);
         var error = SenderCertificateValidator.ValidateChain(certificate, state.ReceivedExtraCerts, policy, policy.Time.GetUtcNow(), anchors);

@@ -53,6 +53,19 @@ public class AgainstCmpServerTests
     }
 
     [Fact]
+    public async Task The_result_holds_the_confirmed_encoding_and_the_certificate_parsed_from_it()
+    {
+        var (_, client) = Setup();
+        var template = Template();
+        var result = await client.RequestCertificateAsync(CertificateRequestKind.Initial, template, Ct);
+        Assert.False(result.ImplicitlyConfirmed); // certConf carried the hash of CertificateRawData, and the server accepted it
+        Assert.Equal(result.Certificate.RawData, result.CertificateRawData.ToArray());
+        Assert.Same(result.Certificate, result.Certificate);
+        Assert.Equal("CN=in process", result.Certificate.Subject);
+        Assert.Equal(template.NewKey!.ExportSubjectPublicKeyInfo(), result.Certificate.PublicKey.ExportSubjectPublicKeyInfo());
+    }
+
+    [Fact]
     public async Task Abort_is_confirmed_by_the_server()
     {
         var (server, client) = Setup(pollCount: 5);

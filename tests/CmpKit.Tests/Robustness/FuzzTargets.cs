@@ -65,7 +65,7 @@ internal static class FuzzTargets
                     if (!BodyChecks.StatusAllowsCertificate(response, BodyType.Ir, out _))
                     {
                         _ = Certificates.ToDotNet(rep.GetCAPubs());
-                        _ = BodyChecks.NewCertificate(response, false, out _);
+                        _ = BodyChecks.NewCertificate(response, false, out _).Parsed;
                     }
                 });
                 break;

@@ -19,7 +19,7 @@ public class CmpServerProtocolTests
         new(new MockCaOptions { SrvSecret = Secret, SrvRef = Reference, PollCount = polling ? 1 : 0, CheckAfter = 7 });
 
     private static PkiBody CertConf(X509Certificate2 certificate, long certReqId = 0, PkiStatus status = PkiStatus.Accepted) =>
-        RequestBuilder.CertConf(certificate, certReqId, status, PkiFailureInfo.None, null, HashAlgorithmName.SHA256, out _);
+        RequestBuilder.CertConf(IssuedCertificate.FromDer(certificate.RawData), certReqId, status, PkiFailureInfo.None, null, HashAlgorithmName.SHA256, out _);
 
     [Fact]
     public async Task CertConf_with_the_hash_of_another_certificate_is_badCertId_and_a_correct_one_still_works()

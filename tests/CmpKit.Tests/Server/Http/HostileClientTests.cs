@@ -55,7 +55,7 @@ public class HostileClientTests
             key.ExportSubjectPublicKeyInfo(), key, HashAlgorithmName.SHA256, false, DateTimeOffset.UtcNow);
 
     private static PkiBody CertConf(X509Certificate2 certificate, long certReqId = 0) =>
-        RequestBuilder.CertConf(certificate, certReqId, PkiStatus.Accepted, PkiFailureInfo.None, null, HashAlgorithmName.SHA256, out _);
+        RequestBuilder.CertConf(IssuedCertificate.FromDer(certificate.RawData), certReqId, PkiStatus.Accepted, PkiFailureInfo.None, null, HashAlgorithmName.SHA256, out _);
 
     private static PkiStatus CertRepStatus(PkiMessage message)
     {

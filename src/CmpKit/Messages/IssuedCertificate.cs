@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.X509;
+
+namespace CmpKit.Messages;
+
+/// <summary>
+/// A newly issued certificate as received in an ip, cp or kup: its DER encoding and its structure as
+/// decoded with the message. The checks before certConf (C28, the certHash) work on these; the
+/// <see cref="X509Certificate2"/> is made only when something needs it (C29 with "out trusted"
+/// certificates, central key generation, the caller reading <see cref="Client.EnrollmentResult.Certificate"/>).
+/// </summary>
+/// <remarks>
+/// Parsing DER into an <see cref="X509Certificate2"/> costs more than verifying an ECDSA signature
+/// (OpenSSL 3.0 decodes the public key through its decoder framework, ~0.2 ms per certificate in the CLI,
+/// see docs/performance.md), and a client that saves the certificate to a file needs only its bytes. The
+/// certificate's structure (every field of the TBSCertificate, the algorithms, the signature) was decoded
+/// with the message, so a certificate that reaches certConf is well-formed DER.
+/// </remarks>
+internal sealed class IssuedCertificate
+{
+    private readonly Lazy<X509Certificate2> _parsed;
+
+    /// <summary>A received certificate (<paramref name="der"/> is its encoding of <paramref name="structure"/>).</summary>
+    public IssuedCertificate(X509CertificateStructure structure, byte[] der)
+    {
+        Structure = structure;
+        Der = der;
+        _parsed = new Lazy<X509Certificate2>(Load, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>A certificate from its DER encoding (tests, and callers that hold an <see cref="X509Certificate2"/>).</summary>
+    public static IssuedCertificate FromDer(byte[] der) =>
+        new(X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(der)), der);
+
+    /// <summary>The certificate's structure, decoded with the message.</summary>
+    public X509CertificateStructure Structure { get; }
+
+    /// <summary>The DER encoding.</summary>
+    public byte[] Der { get; }
+
+    /// <summary>The certificate as an <see cref="X509Certificate2"/>, parsed when first asked for.</summary>
+    /// <exception cref="CmpException">.NET cannot decode the certificate.</exception>
+    public X509Certificate2 Parsed => _parsed.Value;
+
+    /// <summary>Whether the certificate certifies <paramref name="subjectPublicKeyInfo"/> (DER).</summary>
+    public bool HasPublicKey(ReadOnlySpan<byte> subjectPublicKeyInfo) =>
+        Structure.SubjectPublicKeyInfo.GetEncoded(Asn1Encodable.Der).AsSpan().SequenceEqual(subjectPublicKeyInfo);
+
+    /// <summary>The subject as .NET formats it (<see cref="X509Certificate.Subject"/>).</summary>
+    public string Subject => FormatName(Structure.Subject);
+
+    /// <summary>The issuer as .NET formats it (<see cref="X509Certificate.Issuer"/>).</summary>
+    public string Issuer => FormatName(Structure.Issuer);
+
+    /// <summary>The serial number in hexadecimal as .NET gives it (<see cref="X509Certificate2.SerialNumber"/>).</summary>
+    public string SerialNumber => Convert.ToHexString(Structure.SerialNumber.Value.ToByteArray());
+
+    private static string FormatName(X509Name name) =>
+        new X500DistinguishedName(name.GetEncoded(Asn1Encodable.Der)).Name;
+
+    private X509Certificate2 Load()
+    {
+        try
+        {
+            return X509CertificateLoader.LoadCertificate(Der);
+        }
+        catch (CryptographicException e)
+        {
+            throw new CmpException(CmpFailureReason.MalformedResponse,
+                "the new certificate cannot be decoded by .NET: " + e.Message.ReplaceLineEndings(" "), innerException: e);
+        }
+    }
+}
