@@ -8,7 +8,7 @@ namespace CmpKit.Protection;
 /// <summary>
 /// PasswordBasedMac (RFC 9810, section 5.1.3.1; RFC 4211, section 4.4): the base key is the
 /// one-way function applied iterationCount times to secret || salt, and the MAC is computed with
-/// that key. The hash and HMAC primitives are .NET's.
+/// that key (<see cref="PbmBaseKey"/>). The HMAC is .NET's.
 /// </summary>
 internal static class PasswordBasedMac
 {
@@ -145,7 +145,7 @@ internal static class PasswordBasedMac
         var key = id is null ? null : keys!.TryGet(id);
         if (key is null)
         {
-            key = DeriveKey(secret, salt, owf, iterations);
+            key = PbmBaseKey.Derive(secret, salt, owf, iterations);
             if (id is not null)
             {
                 keys!.Add(id, key);
@@ -161,22 +161,5 @@ internal static class PasswordBasedMac
         };
         CryptographicOperations.ZeroMemory(key);
         return result;
-    }
-
-    // One digest context for all iterations (a one-shot hash per iteration sets up a context 500 times), and
-    // every intermediate key in one buffer that the caller clears.
-    private static byte[] DeriveKey(ReadOnlySpan<byte> secret, byte[] salt, HashAlgorithmName owf, int iterations)
-    {
-        using var hash = IncrementalHash.CreateHash(owf);
-        var key = new byte[hash.HashLengthInBytes];
-        hash.AppendData(secret);
-        hash.AppendData(salt);
-        hash.GetHashAndReset(key);
-        for (int i = 1; i < iterations; i++)
-        {
-            hash.AppendData(key);
-            hash.GetHashAndReset(key);
-        }
-        return key;
     }
 }
