@@ -105,21 +105,18 @@ internal sealed class CryptoFloor
     /// <summary>
     /// One PasswordBasedMac (RFC 4211, section 4.4) with the parameters CmpClient and CmpServer use: the base
     /// key is SHA-256 applied 500 times to secret || salt, then HMAC-SHA256 over <paramref name="data"/>.
-    /// No allocation per iteration.
     /// </summary>
+    /// <remarks>
+    /// The iterations as cheaply as this machine does them: libcrypto's SHA256_Init/Update/Final where they are
+    /// found (what PbmBaseKey uses on Linux, ~5x cheaper per iteration than .NET's digest API), else one .NET
+    /// digest context for all iterations.
+    /// </remarks>
     public byte[] Pbm(byte[] data)
     {
-        // One digest context for all iterations: the cheapest way .NET offers (a one-shot hash per iteration
-        // costs about a quarter more).
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> key = stackalloc byte[32];
-        hash.AppendData(Scenario.Secret);
-        hash.AppendData(_salt);
-        hash.GetHashAndReset(key);
-        for (int i = 1; i < 500; i++)
+        if (!PbmBaseKey.TryDeriveSha256(Scenario.Secret, _salt, 500, key))
         {
-            hash.AppendData(key);
-            hash.GetHashAndReset(key);
+            PbmBaseKey.DeriveWithDotNet(Scenario.Secret, _salt, HashAlgorithmName.SHA256, 500).CopyTo(key);
         }
         return HMACSHA256.HashData(key, data);
     }
