@@ -78,18 +78,4 @@ internal static class ParsedCertificateCache
             return Entries.ContainsKey(der);
         }
     }
-
-    private sealed class DerComparer : IEqualityComparer<byte[]>
-    {
-        public static readonly DerComparer Instance = new();
-
-        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(byte[] obj)
-        {
-            var hash = new HashCode();
-            hash.AddBytes(obj);
-            return hash.ToHashCode();
-        }
-    }
 }

@@ -123,16 +123,11 @@ internal static class SignatureAlgorithms
             {
                 case KeyKind.Rsa:
                 case KeyKind.RsaPss:
-                    using (var rsa = certificate.GetRSAPublicKey())
-                    {
-                        return rsa is not null && rsa.VerifyData(data, signature, alg.Hash,
-                            alg.Kind == KeyKind.RsaPss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1);
-                    }
+                    return PublicKeyCache.Rsa(certificate) is { } rsa && rsa.VerifyData(data, signature, alg.Hash,
+                        alg.Kind == KeyKind.RsaPss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1);
                 case KeyKind.Ecdsa:
-                    using (var ec = certificate.GetECDsaPublicKey())
-                    {
-                        return ec is not null && ec.VerifyData(data, signature, alg.Hash, DSASignatureFormat.Rfc3279DerSequence);
-                    }
+                    return PublicKeyCache.ECDsa(certificate) is { } ec
+                        && ec.VerifyData(data, signature, alg.Hash, DSASignatureFormat.Rfc3279DerSequence);
                 default:
                     return false;
             }

@@ -1,0 +1,82 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using CmpKit.Messages;
+
+namespace CmpKit.Protection;
+
+/// <summary>
+/// The public keys of signers' certificates, made once per certificate per process for verifying signatures.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <see cref="X509Certificate2"/> makes a new key object on every <c>GetRSAPublicKey</c> or
+/// <c>GetECDsaPublicKey</c>, and on OpenSSL 3.0 an RSA key costs ~150 us that way (decoded through its decoder
+/// framework), seven times the RSA-2048 verification it is made for; every response of a transaction is
+/// signed with the same server certificate (and every request a server checks with the same client
+/// certificate), so the key is made again for the same certificate each time.
+/// </para>
+/// <para>
+/// The key is the whole certificate DER (compared byte for byte), so a hit is the same certificate, and nothing
+/// about trust is remembered. The key objects are shared: they only verify, and .NET's RSA and ECDsa objects keep
+/// no state per operation (on Linux each verification gets its own OpenSSL context). Bounded: at most
+/// <see cref="MaxEntries"/> certificates; when full it starts over, and keys in use elsewhere are left to
+/// their finalizers rather than disposed under a concurrent verification.
+/// </para>
+/// </remarks>
+internal static class PublicKeyCache
+{
+    /// <summary>The most certificates whose keys are remembered.</summary>
+    public const int MaxEntries = 256;
+
+    private static readonly Dictionary<byte[], AsymmetricAlgorithm> Entries = new(DerComparer.Instance);
+    private static readonly Lock Gate = new();
+
+    /// <summary>The certificate's RSA public key, or null if it has none (not to be disposed: it is shared).</summary>
+    /// <exception cref="CryptographicException">The key cannot be read.</exception>
+    public static RSA? Rsa(X509Certificate2 certificate) => Get(certificate, static c => c.GetRSAPublicKey()) as RSA;
+
+    /// <summary>The certificate's ECDSA public key, or null if it has none (not to be disposed: it is shared).</summary>
+    /// <exception cref="CryptographicException">The key cannot be read.</exception>
+    public static ECDsa? ECDsa(X509Certificate2 certificate) => Get(certificate, static c => c.GetECDsaPublicKey()) as ECDsa;
+
+    /// <summary>Whether a key is remembered for this certificate (for tests).</summary>
+    internal static bool Contains(X509Certificate2 certificate)
+    {
+        lock (Gate)
+        {
+            return Entries.GetAlternateLookup<ReadOnlySpan<byte>>().ContainsKey(certificate.RawDataMemory.Span);
+        }
+    }
+
+    private static AsymmetricAlgorithm? Get(X509Certificate2 certificate, Func<X509Certificate2, AsymmetricAlgorithm?> make)
+    {
+        var der = certificate.RawDataMemory.Span;
+        lock (Gate)
+        {
+            if (Entries.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(der, out var known))
+            {
+                return known; // of the other kind than asked for: the caller sees null, as from X509Certificate2
+            }
+        }
+        var key = make(certificate);
+        if (key is null)
+        {
+            return null;
+        }
+        lock (Gate)
+        {
+            var lookup = Entries.GetAlternateLookup<ReadOnlySpan<byte>>();
+            if (lookup.TryGetValue(der, out var known))
+            {
+                key.Dispose(); // another thread made it meanwhile; this one was never handed out
+                return known;
+            }
+            if (Entries.Count >= MaxEntries)
+            {
+                Entries.Clear();
+            }
+            lookup[der] = key;
+            return key;
+        }
+    }
+}
