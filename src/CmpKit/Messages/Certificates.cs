@@ -8,7 +8,19 @@ namespace CmpKit.Messages;
 /// <summary>Conversions between CMPCertificate and <see cref="X509Certificate2"/>.</summary>
 internal static class Certificates
 {
-    public static CmpCertificate ToCmp(X509Certificate2 certificate) =>
+    // The same certificates go into every message (a client's chain in extraCerts, a server's caPubs and
+    // extraCerts): decoded into BouncyCastle structures once (immutable, so shared).
+    private static readonly DerKeyedCache<CmpCertificate> Recurring = new(256);
+
+    /// <summary>The certificate as a BouncyCastle CMPCertificate.</summary>
+    /// <param name="certificate">The certificate.</param>
+    /// <param name="recurring">Whether it goes into messages again (extraCerts, caPubs: decoded once per process) or
+    /// not (a newly issued certificate).</param>
+    public static CmpCertificate ToCmp(X509Certificate2 certificate, bool recurring = true) => recurring
+        ? Recurring.GetOrAdd(certificate.RawDataMemory.Span, certificate, static c => Decode(c))!
+        : Decode(certificate);
+
+    private static CmpCertificate Decode(X509Certificate2 certificate) =>
         new(X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(certificate.RawData)));
 
     /// <summary>Converts a CMPCertificate; null for the (unused) other-certificate choice.</summary>

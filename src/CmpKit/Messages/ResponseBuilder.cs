@@ -40,7 +40,7 @@ internal static class ResponseBuilder
         if (certificate is not null)
         {
             // CertifiedKeyPair ::= SEQUENCE { certOrEncCert CertOrEncCert, ... }; CertOrEncCert: [0] CMPCertificate.
-            var certOrEncCert = new DerTaggedObject(true, 0, Certificates.ToCmp(certificate));
+            var certOrEncCert = new DerTaggedObject(true, 0, Certificates.ToCmp(certificate, recurring: false));
             // privateKey [0] EncryptedKey: a CHOICE, so explicitly tagged (RFC 9810, appendix F).
             v.Add(privateKey is null ? new DerSequence(certOrEncCert) : new DerSequence(certOrEncCert, new DerTaggedObject(true, 0, privateKey)));
         }

@@ -37,7 +37,7 @@ internal static class MessageProtector
             Add(c);
         }
         var cmpCerts = certs.Count == 0 ? null
-            : certs.Select(c => new CmpCertificate(X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(c.RawData)))).ToArray();
+            : certs.Select(c => Certificates.ToCmp(c)).ToArray();
 
         if (protection is null)
         {

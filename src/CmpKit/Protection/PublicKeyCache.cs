@@ -19,8 +19,8 @@ namespace CmpKit.Protection;
 /// The key is the whole certificate DER (compared byte for byte), so a hit is the same certificate, and nothing
 /// about trust is remembered. The key objects are shared: they only verify, and .NET's RSA and ECDsa objects keep
 /// no state per operation (on Linux each verification gets its own OpenSSL context). Bounded: at most
-/// <see cref="MaxEntries"/> certificates; when full it starts over, and keys in use elsewhere are left to
-/// their finalizers rather than disposed under a concurrent verification.
+/// <see cref="MaxEntries"/> certificates (<see cref="DerKeyedCache{T}"/>); when full it starts over, and keys
+/// in use elsewhere are left to their finalizers rather than disposed under a concurrent verification.
 /// </para>
 /// </remarks>
 internal static class PublicKeyCache
@@ -28,55 +28,19 @@ internal static class PublicKeyCache
     /// <summary>The most certificates whose keys are remembered.</summary>
     public const int MaxEntries = 256;
 
-    private static readonly Dictionary<byte[], AsymmetricAlgorithm> Entries = new(DerComparer.Instance);
-    private static readonly Lock Gate = new();
+    private static readonly DerKeyedCache<AsymmetricAlgorithm> Keys = new(MaxEntries);
 
     /// <summary>The certificate's RSA public key, or null if it has none (not to be disposed: it is shared).</summary>
     /// <exception cref="CryptographicException">The key cannot be read.</exception>
-    public static RSA? Rsa(X509Certificate2 certificate) => Get(certificate, static c => c.GetRSAPublicKey()) as RSA;
+    public static RSA? Rsa(X509Certificate2 certificate) =>
+        Keys.GetOrAdd(certificate.RawDataMemory.Span, certificate, static c => c.GetRSAPublicKey()) as RSA;
 
     /// <summary>The certificate's ECDSA public key, or null if it has none (not to be disposed: it is shared).</summary>
     /// <exception cref="CryptographicException">The key cannot be read.</exception>
-    public static ECDsa? ECDsa(X509Certificate2 certificate) => Get(certificate, static c => c.GetECDsaPublicKey()) as ECDsa;
+    /// <remarks>A certificate remembered with the other kind of key gives null, as X509Certificate2 would.</remarks>
+    public static ECDsa? ECDsa(X509Certificate2 certificate) =>
+        Keys.GetOrAdd(certificate.RawDataMemory.Span, certificate, static c => c.GetECDsaPublicKey()) as ECDsa;
 
     /// <summary>Whether a key is remembered for this certificate (for tests).</summary>
-    internal static bool Contains(X509Certificate2 certificate)
-    {
-        lock (Gate)
-        {
-            return Entries.GetAlternateLookup<ReadOnlySpan<byte>>().ContainsKey(certificate.RawDataMemory.Span);
-        }
-    }
-
-    private static AsymmetricAlgorithm? Get(X509Certificate2 certificate, Func<X509Certificate2, AsymmetricAlgorithm?> make)
-    {
-        var der = certificate.RawDataMemory.Span;
-        lock (Gate)
-        {
-            if (Entries.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(der, out var known))
-            {
-                return known; // of the other kind than asked for: the caller sees null, as from X509Certificate2
-            }
-        }
-        var key = make(certificate);
-        if (key is null)
-        {
-            return null;
-        }
-        lock (Gate)
-        {
-            var lookup = Entries.GetAlternateLookup<ReadOnlySpan<byte>>();
-            if (lookup.TryGetValue(der, out var known))
-            {
-                key.Dispose(); // another thread made it meanwhile; this one was never handed out
-                return known;
-            }
-            if (Entries.Count >= MaxEntries)
-            {
-                Entries.Clear();
-            }
-            lookup[der] = key;
-            return key;
-        }
-    }
+    internal static bool Contains(X509Certificate2 certificate) => Keys.Contains(certificate.RawDataMemory.Span);
 }

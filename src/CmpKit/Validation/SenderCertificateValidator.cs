@@ -63,7 +63,7 @@ internal static class SenderCertificateValidator
                 furthest ??= $"the sender's certificate '{candidate.Subject}' is not valid now (valid {candidate.NotBefore:u} to {candidate.NotAfter:u})";
                 continue;
             }
-            if (kid is not null && SubjectKeyId(candidate) is { } skid && !skid.AsSpan().SequenceEqual(kid))
+            if (kid is not null && FactsOf(candidate).SubjectKeyId is { } skid && !skid.AsSpan().SequenceEqual(kid))
             {
                 furthest ??= $"the certificate '{candidate.Subject}' does not match the response's senderKID";
                 continue;
@@ -74,7 +74,7 @@ internal static class SenderCertificateValidator
                 continue;
             }
             // C19
-            if (!policy.IgnoreKeyUsage && !AllowsDigitalSignature(candidate))
+            if (!policy.IgnoreKeyUsage && !FactsOf(candidate).AllowsDigitalSignature)
             {
                 reason = CmpFailureReason.SenderKeyUsageInvalid;
                 furthest = $"the sender's certificate '{candidate.Subject}' does not allow digitalSignature in its keyUsage";
@@ -100,12 +100,25 @@ internal static class SenderCertificateValidator
     /// <summary>C19 for the pinned certificate.</summary>
     private static void CheckKeyUsage(X509Certificate2 certificate, VerificationPolicy policy)
     {
-        if (!policy.IgnoreKeyUsage && !AllowsDigitalSignature(certificate))
+        if (!policy.IgnoreKeyUsage && !FactsOf(certificate).AllowsDigitalSignature)
         {
             throw new CmpException(CmpFailureReason.SenderKeyUsageInvalid,
                 $"the sender's certificate '{certificate.Subject}' does not allow digitalSignature in its keyUsage");
         }
     }
+
+    /// <summary>What C16 and C19 read from a signer's certificate, read once per certificate.</summary>
+    /// <remarks>
+    /// .NET decodes the extensions anew for each <see cref="X509Certificate2"/> (received certificates are fresh
+    /// copies, <see cref="ParsedCertificateCache"/>), and every response of a transaction comes with the same
+    /// server certificate: <see cref="DerKeyedCache{T}"/> keyed by its DER. Shared: the bytes are only compared.
+    /// </remarks>
+    private sealed record SignerFacts(byte[]? SubjectKeyId, bool AllowsDigitalSignature);
+
+    private static readonly DerKeyedCache<SignerFacts> Facts = new(256);
+
+    private static SignerFacts FactsOf(X509Certificate2 certificate) =>
+        Facts.GetOrAdd(certificate.RawDataMemory.Span, certificate, static c => new SignerFacts(SubjectKeyId(c), AllowsDigitalSignature(c)))!;
 
     private static bool AllowsDigitalSignature(X509Certificate2 certificate)
     {

@@ -51,7 +51,7 @@ internal sealed class RawPeer(Func<byte[], CancellationToken, Task<byte[]>> exch
         if (ExtraCerts.Count > 0)
         {
             // Not through the protector, which leaves duplicates out; the MAC does not cover extraCerts.
-            request = new PkiMessage(request.Header, request.Body, request.Protection, [.. ExtraCerts.Select(Certificates.ToCmp)]);
+            request = new PkiMessage(request.Header, request.Body, request.Protection, [.. ExtraCerts.Select(c => Certificates.ToCmp(c))]);
         }
         LastRequest = PkiMessageCodec.Encode(request);
         var response = await ReplayAsync(LastRequest);

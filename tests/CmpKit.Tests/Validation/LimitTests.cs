@@ -57,7 +57,7 @@ public class LimitTests
         var server = new ScriptedCmpServer();
         var extra = TestPki.CreateRoot("CN=Extra").Certificate;
         // After protection: the protector leaves duplicates out, and the MAC does not cover extraCerts.
-        server.Mutate = OnIp(d => d.AfterProtection = m => new PkiMessage(m.Header, m.Body, m.Protection, [.. Copies(extra, sent).Select(Certificates.ToCmp)]));
+        server.Mutate = OnIp(d => d.AfterProtection = m => new PkiMessage(m.Header, m.Body, m.Protection, [.. Copies(extra, sent).Select(c => Certificates.ToCmp(c))]));
         var options = ResponseCheckTests.MacOptions(server);
         options = cap is int c ? options with { MaxExtraCertificates = c } : options;
 
@@ -76,7 +76,7 @@ public class LimitTests
     {
         var server = new ScriptedCmpServer();
         var extra = TestPki.CreateRoot("CN=Extra").Certificate;
-        server.Mutate = OnIp(d => d.AfterProtection = m => new PkiMessage(m.Header, m.Body, m.Protection, [.. Copies(extra, 3).Select(Certificates.ToCmp)]));
+        server.Mutate = OnIp(d => d.AfterProtection = m => new PkiMessage(m.Header, m.Body, m.Protection, [.. Copies(extra, 3).Select(c => Certificates.ToCmp(c))]));
 
         var result = await ResponseCheckTests.Client(server, ResponseCheckTests.MacOptions(server) with { MaxExtraCertificates = 3 })
             .InitialEnrollAsync(ResponseCheckTests.Template(), Ct);
@@ -94,7 +94,7 @@ public class LimitTests
         server.Mutate = OnIp(d =>
         {
             var r = ScriptedCmpServer.FirstResponse(d.Body);
-            d.Body = new PkiBody(PkiBody.TYPE_INIT_REP, new CertRepMessage([.. Copies(server.Ca.Certificate, sent).Select(Certificates.ToCmp)], [r]));
+            d.Body = new PkiBody(PkiBody.TYPE_INIT_REP, new CertRepMessage([.. Copies(server.Ca.Certificate, sent).Select(c => Certificates.ToCmp(c))], [r]));
         });
         var options = ResponseCheckTests.MacOptions(server);
         options = cap is int c ? options with { MaxCaCertificates = c } : options;
