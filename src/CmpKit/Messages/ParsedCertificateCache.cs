@@ -13,8 +13,9 @@ namespace CmpKit.Messages;
 /// The key is the whole DER encoding (compared byte for byte, not only by a hash), so a hit is the same
 /// certificate. Callers get their own <see cref="X509Certificate2"/> that shares the parsed certificate
 /// (a reference count in OpenSSL), so disposing it leaves the cached one intact. Bounded: at most
-/// <see cref="MaxEntries"/> certificates of at most <see cref="MaxEncodedLength"/> bytes; when full it starts
-/// over. A certificate is immutable; nothing about trust is remembered here.
+/// <see cref="MaxEntries"/> certificates of at most <see cref="MaxEncodedLength"/> bytes (<see cref="DerKeyedCache{T}"/>);
+/// when full it starts over, leaving the certificates it held to their finalizers (another thread may be
+/// copying one at that moment). A certificate is immutable; nothing about trust is remembered here.
 /// </remarks>
 internal static class ParsedCertificateCache
 {
@@ -24,58 +25,14 @@ internal static class ParsedCertificateCache
     /// <summary>Larger certificates are parsed every time (they are rare, and would make the cache large).</summary>
     public const int MaxEncodedLength = 16 * 1024;
 
-    private static readonly Dictionary<byte[], X509Certificate2> Entries = new(DerComparer.Instance);
-    private static readonly Lock Gate = new();
+    private static readonly DerKeyedCache<X509Certificate2> Entries = new(MaxEntries);
 
     /// <summary>An <see cref="X509Certificate2"/> of <paramref name="der"/> that the caller owns.</summary>
     /// <exception cref="System.Security.Cryptography.CryptographicException">The DER is not a certificate.</exception>
-    public static X509Certificate2 Load(byte[] der)
-    {
-        if (der.Length > MaxEncodedLength)
-        {
-            return X509CertificateLoader.LoadCertificate(der);
-        }
-        lock (Gate)
-        {
-            if (Entries.TryGetValue(der, out var known))
-            {
-                return new X509Certificate2(known);
-            }
-        }
-        var parsed = X509CertificateLoader.LoadCertificate(der);
-        X509Certificate2? dropped = null;
-        lock (Gate)
-        {
-            if (Entries.TryGetValue(der, out var known))
-            {
-                dropped = parsed; // another thread parsed it meanwhile
-                parsed = known;
-            }
-            else
-            {
-                if (Entries.Count >= MaxEntries)
-                {
-                    foreach (var old in Entries.Values)
-                    {
-                        // Copies handed out hold their own reference to the parsed certificate.
-                        old.Dispose();
-                    }
-                    Entries.Clear();
-                }
-                Entries.Add((byte[])der.Clone(), parsed); // the key must not change with the caller's array
-            }
-            var copy = new X509Certificate2(parsed);
-            dropped?.Dispose();
-            return copy;
-        }
-    }
+    public static X509Certificate2 Load(byte[] der) => der.Length > MaxEncodedLength
+        ? X509CertificateLoader.LoadCertificate(der)
+        : new X509Certificate2(Entries.GetOrAdd(der, der, static d => X509CertificateLoader.LoadCertificate(d))!);
 
     /// <summary>Whether <paramref name="der"/> is remembered (for tests).</summary>
-    internal static bool Contains(byte[] der)
-    {
-        lock (Gate)
-        {
-            return Entries.ContainsKey(der);
-        }
-    }
+    internal static bool Contains(byte[] der) => Entries.Contains(der);
 }

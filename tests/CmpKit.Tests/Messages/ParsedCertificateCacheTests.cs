@@ -72,7 +72,7 @@ public class ParsedCertificateCacheTests
             using var c = ParsedCertificateCache.Load(ders[i]);
             Assert.Equal("CN=n" + i, c.Subject);
         }
-        // The cache was full and started over (disposing what it held); the copy still works.
+        // The cache was full and started over (dropping what it held); the copy still works.
         Assert.Equal("CN=n0", held.Subject);
         using (var key = held.GetECDsaPublicKey())
         {
