@@ -142,7 +142,7 @@ internal sealed class CryptoFloor
     /// <summary>The POP signature by the new key (the server checks it).</summary>
     public bool VerifyPop() => Verify(NewPublic, PopInput, PopSignature);
 
-    /// <summary>The CA signs the new certificate (MockCertificateAuthority.Issue).</summary>
+    /// <summary>The CA signs the new certificate (MockCertificateAuthority.IssueEncoded).</summary>
     public byte[] IssueCertificate() => Sign(CaKey, NewCertTbs);
 
     private static AsymmetricAlgorithm PublicOf(AsymmetricAlgorithm key)

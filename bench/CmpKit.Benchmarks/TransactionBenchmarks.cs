@@ -24,7 +24,7 @@ namespace CmpKit.Benchmarks;
 /// the client key (MessageProtector.Protect).</item>
 /// <item>server, ir: protection verified with the client certificate from extraCerts (CmpServer.CheckSignature);
 /// POP verified (RequestReader.ReadCertRequest); certificate issued: one CA signature
-/// (MockCertificateAuthority.Issue); ip protected: one server signature.</item>
+/// (MockCertificateAuthority.IssueEncoded); ip protected: one server signature.</item>
 /// <item>client, ip: protection verified with the server certificate (C18).</item>
 /// <item>client, certConf: certHash (SHA-256 of the new certificate); protection signature with the client key.</item>
 /// <item>server, certConf: protection verified; certHash compared (SHA-256); pkiConf protected: one server signature.</item>
@@ -42,9 +42,8 @@ namespace CmpKit.Benchmarks;
 /// <para>
 /// Not counted: random numbers (transactionID, nonces, salts, serial numbers) and the hashing inside
 /// signatures (part of each signature operation), the chain of the result (EnrollmentResult.Chain is built
-/// only when read; the benchmark does not read it), and parsing certificates (the new certificate in
-/// CertificateRequest.Create and again in the client: OpenSSL 3.0 takes about as long to parse one as to
-/// verify an ECDSA signature). The in-process server keeps issued certificates for revocation; the benchmark
+/// only when read; the benchmark does not read it), and decoding certificates (neither the mock CA nor the
+/// client parses the new certificate into an X509Certificate2 any more; both decode it with BouncyCastle). The in-process server keeps issued certificates for revocation; the benchmark
 /// starts a new CmpServer every 1,000 transactions so that the table does not grow over the run.
 /// </para>
 /// </remarks>

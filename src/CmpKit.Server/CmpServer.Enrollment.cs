@@ -15,7 +15,7 @@ public sealed partial class CmpServer
 
     /// <summary>The decision on a certificate request before it is sent (possibly after polling).</summary>
     private readonly record struct Decision(long CertReqId, PkiStatus Status, PkiFailureInfo Failure, IReadOnlyList<string> Texts,
-        X509Certificate2? Certificate, EncryptedKey? PrivateKey = null);
+        IssuedCertificate? Certificate, EncryptedKey? PrivateKey = null);
 
     /// <summary>ir, cr, kur, p10cr (RFC 9810, sections 5.3.1-5.3.5): check, issue, answer (or tell the client to wait).</summary>
     private byte[] HandleCertificateRequest(PkiMessage message, RequestContext rc)
@@ -76,8 +76,11 @@ public sealed partial class CmpServer
             : CmpServerTransactionState.AwaitingConfirmation;
         var body = ResponseBuilder.CertRep(tx.ResponseType, tx.CertReqId, tx.FinalStatus, tx.FinalFailure, tx.FinalTexts,
             tx.Certificate, granted ? _options.RspCaPubs : [], granted ? tx.PrivateKey : null);
-        _logger.LogInformation("CMP server: {Type} {Outcome}", BodyTypes.Name(tx.RequestType),
-            granted ? $"granted: '{tx.Certificate!.Subject}'" : CmpStatusInfo.StatusName(tx.FinalStatus));
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            _logger.LogInformation("CMP server: {Type} {Outcome}", BodyTypes.Name(tx.RequestType),
+                granted ? $"granted: '{tx.Certificate!.Subject}'" : CmpStatusInfo.StatusName(tx.FinalStatus));
+        }
         return Respond(rc, body, negative: tx.FinalStatus == PkiStatus.Rejection, tx, implicitConfirm, _options.RspExtraCerts);
     }
 
@@ -261,7 +264,7 @@ public sealed partial class CmpServer
         {
             return new Decision(certReqId, status, _configuredFailure, Texts(), null);
         }
-        if (_options.RspCert is { } fixedCert)
+        if (_fixedCertificate is { } fixedCert)
         {
             return new Decision(certReqId, status, _configuredFailure, Texts(), fixedCert);
         }
@@ -283,7 +286,7 @@ public sealed partial class CmpServer
         var to = notAfter ?? from + _options.DefaultValidity;
         try
         {
-            var certificate = CertificateAuthority!.Issue(new CertificateIssuanceRequest(subject, publicKeyInfo, extensions, from, to));
+            var certificate = IssuedCertificate.FromDer(CertificateAuthority!.IssueEncoded(new CertificateIssuanceRequest(subject, publicKeyInfo, extensions, from, to)));
             Remember(certificate);
             return new Decision(certReqId, status, _configuredFailure, Texts(), certificate);
         }
@@ -393,12 +396,12 @@ public sealed partial class CmpServer
             {
                 return Error(rc, PkiFailureInfo.BadCertId, "the certConf does not refer to the certReqId of the certificate sent", tx);
             }
-            var hashAlg = status.HashAlgorithmOid is null ? SignatureAlgorithms.CertificateHash(tx.Certificate) : status.HashAlgorithm;
+            var hashAlg = status.HashAlgorithmOid is null ? SignatureAlgorithms.CertificateHash(tx.Certificate.Structure.SignatureAlgorithm) : status.HashAlgorithm;
             if (hashAlg is not { } hash)
             {
                 return Error(rc, PkiFailureInfo.BadAlg, "the certHash algorithm is not supported", tx);
             }
-            if (!CryptographicOperations.FixedTimeEquals(SignatureAlgorithms.HashData(hash, tx.Certificate.RawData), status.CertHash))
+            if (!CryptographicOperations.FixedTimeEquals(SignatureAlgorithms.HashData(hash, tx.Certificate.Der), status.CertHash))
             {
                 return Error(rc, PkiFailureInfo.BadCertId, "the certHash does not match the certificate sent", tx);
             }

@@ -13,23 +13,29 @@ public sealed partial class CmpServer
     private readonly ConcurrentDictionary<string, KnownCertificate> _known = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _issuedOrder = new();
 
-    private sealed class KnownCertificate(X509Certificate2 certificate)
+    private sealed class KnownCertificate(IssuedCertificate certificate)
     {
-        public X509Certificate2 Certificate { get; } = certificate;
+        public IssuedCertificate Certificate { get; } = certificate;
         public int Revoked;
     }
+
+    // The last issuer name put into canonical form (RFC 5280, section 7.1), with its DER: issued certificates all
+    // name the CA, and canonicalising a name costs a few microseconds each time.
+    private sealed record CanonicalIssuer(byte[] Der, string Canonical);
+    private CanonicalIssuer? _lastIssuer;
 
     /// <summary>Whether <paramref name="certificate"/> was revoked through this server (an rr it answered positively).</summary>
     /// <param name="certificate">The certificate.</param>
     public bool IsRevoked(X509Certificate2 certificate)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        return _known.TryGetValue(Key(certificate.IssuerName, certificate.SerialNumberBytes.Span), out var k) && Volatile.Read(ref k.Revoked) != 0;
+        return _known.TryGetValue(Key(certificate.IssuerName.RawData, certificate.SerialNumberBytes.Span), out var k) && Volatile.Read(ref k.Revoked) != 0;
     }
 
-    private void Remember(X509Certificate2 certificate, bool configured = false)
+    private void Remember(IssuedCertificate certificate, bool configured = false)
     {
-        var key = Key(certificate.IssuerName, certificate.SerialNumberBytes.Span);
+        var structure = certificate.Structure;
+        var key = Key(structure.Issuer.GetEncoded(Org.BouncyCastle.Asn1.Asn1Encodable.Der), structure.SerialNumber.Value.ToByteArray());
         if (!_known.TryAdd(key, new KnownCertificate(certificate)) || configured)
         {
             return;
@@ -46,8 +52,16 @@ public sealed partial class CmpServer
     /// compares names (RFC 5280, section 7.1), so an rr naming the issuer with other string types, case or
     /// spacing (as <c>-issuer /C=AU/...</c> gives UTF8String where the certificate has PrintableString) still matches.
     /// </summary>
-    private static string Key(X500DistinguishedName issuer, ReadOnlySpan<byte> serial) =>
-        (Names.Canonical(issuer.RawData) ?? "raw:" + Convert.ToHexString(issuer.RawData)) + "#" + Convert.ToHexString(serial.TrimStart((byte)0));
+    private string Key(ReadOnlySpan<byte> issuer, ReadOnlySpan<byte> serial)
+    {
+        var last = Volatile.Read(ref _lastIssuer);
+        if (last is null || !last.Der.AsSpan().SequenceEqual(issuer))
+        {
+            last = new CanonicalIssuer(issuer.ToArray(), Names.Canonical(issuer) ?? "raw:" + Convert.ToHexString(issuer));
+            Volatile.Write(ref _lastIssuer, last);
+        }
+        return last.Canonical + "#" + Convert.ToHexString(serial.TrimStart((byte)0));
+    }
 
     /// <summary>
     /// rr (RFC 9810, section 5.3.9) answered with rp (5.3.10). As OpenSSL's mock server: an rr without issuer or
@@ -75,7 +89,7 @@ public sealed partial class CmpServer
         {
             return Rp(rc, status, _configuredFailure, Texts());
         }
-        var key = Key(request.Issuer, request.SerialNumber);
+        var key = Key(request.Issuer.RawData, request.SerialNumber);
         if (!_known.TryGetValue(key, out var known))
         {
             return Rp(rc, PkiStatus.Rejection, PkiFailureInfo.BadCertId, ["the certificate to revoke is not known to this server"]);

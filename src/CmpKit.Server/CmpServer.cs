@@ -33,6 +33,7 @@ public sealed partial class CmpServer
     private readonly X509Certificate2? _signer;
     private readonly AsymmetricAlgorithm? _signerKey; // also signs centrally generated keys (the KGA)
     private readonly PkiFailureInfo _configuredFailure;
+    private readonly IssuedCertificate? _fixedCertificate; // MockCaOptions.RspCert
     private readonly CrlData? _rspCrl;
 
     // Transactions by transactionID (hex), in the order they started. Bounded by MaxTransactions (the first
@@ -104,7 +105,8 @@ public sealed partial class CmpServer
             _signatureProtection = new SignatureProtectionSpec(mock.Certificate, mock.Key, [], HashAlgorithmName.SHA256, false);
         }
         _configuredFailure = (PkiFailureInfo)(options.FailureBits | (options.Failure >= 0 ? 1 << options.Failure : 0));
-        foreach (var known in new[] { options.RefCert, options.RspCert })
+        _fixedCertificate = options.RspCert is { } rspCert ? IssuedCertificate.FromCertificate(rspCert) : null;
+        foreach (var known in new[] { options.RefCert is { } refCert ? IssuedCertificate.FromCertificate(refCert) : null, _fixedCertificate })
         {
             if (known is not null)
             {

@@ -25,12 +25,12 @@ public enum CmpServerTransactionState
 public sealed class CmpServerTransaction
 {
     internal CmpServerTransaction(ReadOnlyMemory<byte> transactionId, string requestType, CmpServerTransactionState state,
-        X509Certificate2? issuedCertificate, CmpStatusInfo? clientStatus, int messageCount)
+        Messages.IssuedCertificate? issuedCertificate, CmpStatusInfo? clientStatus, int messageCount)
     {
         TransactionId = transactionId;
         RequestType = requestType;
         State = state;
-        IssuedCertificate = issuedCertificate;
+        _issued = issuedCertificate;
         ClientStatus = clientStatus;
         MessageCount = messageCount;
     }
@@ -44,8 +44,10 @@ public sealed class CmpServerTransaction
     /// <summary>The current state.</summary>
     public CmpServerTransactionState State { get; }
 
-    /// <summary>The certificate sent to the client, if any.</summary>
-    public X509Certificate2? IssuedCertificate { get; }
+    private readonly Messages.IssuedCertificate? _issued;
+
+    /// <summary>The certificate sent to the client, if any (parsed when first read).</summary>
+    public X509Certificate2? IssuedCertificate => _issued?.Parsed;
 
     /// <summary>The status the client sent in a certConf or error message, if any.</summary>
     public CmpStatusInfo? ClientStatus { get; }

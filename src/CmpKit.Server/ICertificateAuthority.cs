@@ -50,4 +50,19 @@ public interface ICertificateAuthority
     /// <returns>The new certificate (without private key).</returns>
     /// <exception cref="CmpException">The CA refuses the request (the server answers with a rejection).</exception>
     X509Certificate2 Issue(CertificateIssuanceRequest request);
+
+    /// <summary>
+    /// Issues a certificate and returns its DER encoding. <see cref="CmpServer"/> calls this, not
+    /// <see cref="Issue"/>: it sends, confirms and remembers the certificate from its encoding, so a CA that
+    /// produces DER can spare the parse into an <see cref="X509Certificate2"/> (as <see cref="MockCertificateAuthority"/> does).
+    /// The default implementation calls <see cref="Issue"/> and returns the certificate's <see cref="X509Certificate2.RawData"/>.
+    /// </summary>
+    /// <param name="request">What to certify.</param>
+    /// <returns>The new certificate, DER-encoded.</returns>
+    /// <exception cref="CmpException">The CA refuses the request (the server answers with a rejection).</exception>
+    byte[] IssueEncoded(CertificateIssuanceRequest request)
+    {
+        using var certificate = Issue(request);
+        return certificate.RawData;
+    }
 }

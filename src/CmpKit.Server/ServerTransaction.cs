@@ -1,4 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
 using CmpKit.Messages;
 
 namespace CmpKit.Server;
@@ -36,7 +35,7 @@ internal sealed class ServerTransaction(byte[] transactionId, BodyType requestTy
     public PkiStatus FinalStatus { get; set; }
     public PkiFailureInfo FinalFailure { get; set; }
     public IReadOnlyList<string> FinalTexts { get; set; } = [];
-    public X509Certificate2? Certificate { get; set; }
+    public IssuedCertificate? Certificate { get; set; }
     /// <summary>With central key generation: the new private key, signed and encrypted for the requester.</summary>
     public Org.BouncyCastle.Asn1.Crmf.EncryptedKey? PrivateKey { get; set; }
 

@@ -12,13 +12,12 @@ internal static class Certificates
     // extraCerts): decoded into BouncyCastle structures once (immutable, so shared).
     private static readonly DerKeyedCache<CmpCertificate> Recurring = new(256);
 
-    /// <summary>The certificate as a BouncyCastle CMPCertificate.</summary>
+    /// <summary>The certificate as a BouncyCastle CMPCertificate, decoded once per process (it goes into messages again).</summary>
     /// <param name="certificate">The certificate.</param>
-    /// <param name="recurring">Whether it goes into messages again (extraCerts, caPubs: decoded once per process) or
-    /// not (a newly issued certificate).</param>
-    public static CmpCertificate ToCmp(X509Certificate2 certificate, bool recurring = true) => recurring
-        ? Recurring.GetOrAdd(certificate.RawDataMemory.Span, certificate, static c => Decode(c))!
-        : Decode(certificate);
+    /// <remarks>A newly issued certificate does not come again: the server sends the structure of its
+    /// <see cref="IssuedCertificate"/> instead.</remarks>
+    public static CmpCertificate ToCmp(X509Certificate2 certificate) =>
+        Recurring.GetOrAdd(certificate.RawDataMemory.Span, certificate, static c => Decode(c))!;
 
     private static CmpCertificate Decode(X509Certificate2 certificate) =>
         new(X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(certificate.RawData)));

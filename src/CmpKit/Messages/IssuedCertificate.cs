@@ -6,10 +6,12 @@ using Org.BouncyCastle.Asn1.X509;
 namespace CmpKit.Messages;
 
 /// <summary>
-/// A newly issued certificate as received in an ip, cp or kup: its DER encoding and its structure as
-/// decoded with the message. The checks before certConf (C28, the certHash) work on these; the
+/// A newly issued certificate: its DER encoding and its structure, as the client received it in an ip,
+/// cp or kup (decoded with the message), or as the server's CA issued it. The client's checks before
+/// certConf (C28, the certHash) work on these, as do the server's response and its certConf check; the
 /// <see cref="X509Certificate2"/> is made only when something needs it (C29 with "out trusted"
-/// certificates, central key generation, the caller reading <see cref="Client.EnrollmentResult.Certificate"/>).
+/// certificates, central key generation, the caller reading <see cref="Client.EnrollmentResult.Certificate"/>
+/// or the server's <c>CmpServerTransaction.IssuedCertificate</c>).
 /// </summary>
 /// <remarks>
 /// Parsing DER into an <see cref="X509Certificate2"/> costs more than verifying an ECDSA signature
@@ -30,9 +32,29 @@ internal sealed class IssuedCertificate
         _parsed = new Lazy<X509Certificate2>(Load, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    /// <summary>A certificate from its DER encoding (tests, and callers that hold an <see cref="X509Certificate2"/>).</summary>
-    public static IssuedCertificate FromDer(byte[] der) =>
-        new(X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(der)), der);
+    private IssuedCertificate(X509Certificate2 parsed)
+    {
+        Der = parsed.RawData;
+        Structure = X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(Der));
+        _parsed = new Lazy<X509Certificate2>(parsed);
+    }
+
+    /// <summary>A certificate from its DER encoding (a CA's output, tests).</summary>
+    /// <exception cref="ArgumentException">BouncyCastle cannot decode <paramref name="der"/> as a certificate.</exception>
+    public static IssuedCertificate FromDer(byte[] der)
+    {
+        try
+        {
+            return new(X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(der)), der);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException)
+        {
+            throw new ArgumentException("not a DER-encoded X.509 certificate: " + e.Message, nameof(der), e);
+        }
+    }
+
+    /// <summary>A certificate already parsed (a configured one); <see cref="Parsed"/> returns <paramref name="parsed"/>.</summary>
+    public static IssuedCertificate FromCertificate(X509Certificate2 parsed) => new(parsed);
 
     /// <summary>The certificate's structure, decoded with the message.</summary>
     public X509CertificateStructure Structure { get; }

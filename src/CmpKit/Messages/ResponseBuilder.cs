@@ -26,7 +26,7 @@ internal static class ResponseBuilder
     /// <param name="caPubs">CA certificates the client may trust.</param>
     /// <param name="privateKey">With central key generation: the encrypted private key (CertifiedKeyPair.privateKey).</param>
     public static PkiBody CertRep(BodyType type, long certReqId, PkiStatus status, PkiFailureInfo failure,
-        IReadOnlyList<string> texts, X509Certificate2? certificate, IEnumerable<X509Certificate2> caPubs,
+        IReadOnlyList<string> texts, IssuedCertificate? certificate, IEnumerable<X509Certificate2> caPubs,
         EncryptedKey? privateKey = null)
     {
         var tag = type switch
@@ -40,7 +40,7 @@ internal static class ResponseBuilder
         if (certificate is not null)
         {
             // CertifiedKeyPair ::= SEQUENCE { certOrEncCert CertOrEncCert, ... }; CertOrEncCert: [0] CMPCertificate.
-            var certOrEncCert = new DerTaggedObject(true, 0, Certificates.ToCmp(certificate, recurring: false));
+            var certOrEncCert = new DerTaggedObject(true, 0, new CmpCertificate(certificate.Structure));
             // privateKey [0] EncryptedKey: a CHOICE, so explicitly tagged (RFC 9810, appendix F).
             v.Add(privateKey is null ? new DerSequence(certOrEncCert) : new DerSequence(certOrEncCert, new DerTaggedObject(true, 0, privateKey)));
         }

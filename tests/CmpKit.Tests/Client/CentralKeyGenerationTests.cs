@@ -90,7 +90,7 @@ public class CentralKeyGenerationTests
             var certResponse = rep.GetResponse()[0];
             var certificate = Certificates.ToDotNet(certResponse.CertifiedKeyPair.CertOrEncCert.Certificate)!;
             var body = ResponseBuilder.CertRep((BodyType)response.Body.Type, certResponse.CertReqID.LongValueExact, PkiStatus.Accepted,
-                PkiFailureInfo.None, [], certificate, [], privateKey(certificate));
+                PkiFailureInfo.None, [], IssuedCertificate.FromCertificate(certificate), [], privateKey(certificate));
             var h = response.Header;
             var fields = new HeaderFields
             {
