@@ -19,10 +19,9 @@ public sealed partial class CmpServer
         public int Revoked;
     }
 
-    // The last issuer name put into canonical form (RFC 5280, section 7.1), with its DER: issued certificates all
-    // name the CA, and canonicalising a name costs a few microseconds each time.
-    private sealed record CanonicalIssuer(byte[] Der, string Canonical);
-    private CanonicalIssuer? _lastIssuer;
+    // Issuer names in canonical form (RFC 5280, section 7.1) by their DER: issued certificates all name the CA,
+    // and canonicalising a name costs a few microseconds each time.
+    private readonly DerKeyedCache<string> _canonicalIssuers = new(64);
 
     /// <summary>Whether <paramref name="certificate"/> was revoked through this server (an rr it answered positively).</summary>
     /// <param name="certificate">The certificate.</param>
@@ -52,16 +51,9 @@ public sealed partial class CmpServer
     /// compares names (RFC 5280, section 7.1), so an rr naming the issuer with other string types, case or
     /// spacing (as <c>-issuer /C=AU/...</c> gives UTF8String where the certificate has PrintableString) still matches.
     /// </summary>
-    private string Key(ReadOnlySpan<byte> issuer, ReadOnlySpan<byte> serial)
-    {
-        var last = Volatile.Read(ref _lastIssuer);
-        if (last is null || !last.Der.AsSpan().SequenceEqual(issuer))
-        {
-            last = new CanonicalIssuer(issuer.ToArray(), Names.Canonical(issuer) ?? "raw:" + Convert.ToHexString(issuer));
-            Volatile.Write(ref _lastIssuer, last);
-        }
-        return last.Canonical + "#" + Convert.ToHexString(serial.TrimStart((byte)0));
-    }
+    private string Key(byte[] issuer, ReadOnlySpan<byte> serial) =>
+        _canonicalIssuers.GetOrAdd(issuer, issuer, static der => Names.Canonical(der) ?? "raw:" + Convert.ToHexString(der))
+        + "#" + Convert.ToHexString(serial.TrimStart((byte)0));
 
     /// <summary>
     /// rr (RFC 9810, section 5.3.9) answered with rp (5.3.10). As OpenSSL's mock server: an rr without issuer or

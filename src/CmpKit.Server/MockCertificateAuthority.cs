@@ -123,9 +123,9 @@ public sealed class MockCertificateAuthority : ICertificateAuthority
         extensions.AddExtension(X509Extensions.BasicConstraints, true, BasicConstraintsNotCa);
         foreach (var e in request.Extensions)
         {
-            if (e.Oid?.Value is { } oid && CopiedExtensions.Contains(oid) && !extensions.HasExtension(new DerObjectIdentifier(oid)))
+            if (e.Oid?.Value is { } oid && CopiedExtensions.Contains(oid) && new DerObjectIdentifier(oid) is var id && !extensions.HasExtension(id))
             {
-                extensions.AddExtension(new DerObjectIdentifier(oid), e.Critical, e.RawData);
+                extensions.AddExtension(id, e.Critical, e.RawData);
             }
         }
         extensions.AddExtension(X509Extensions.SubjectKeyIdentifier, false, new X509SubjectKeyIdentifierExtension(publicKey, false).RawData);
