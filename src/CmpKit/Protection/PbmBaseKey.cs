@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace CmpKit.Protection;
@@ -18,7 +17,7 @@ namespace CmpKit.Protection;
 /// </para>
 /// <para>
 /// So for SHA-256 on Linux the iterations call SHA256_Init/Update/Final of OpenSSL's libcrypto, the library
-/// .NET's own cryptography uses there, found by the names .NET tries first (libcrypto.so.3, libcrypto.so.1.1).
+/// .NET's own cryptography uses there (<see cref="Libcrypto"/>).
 /// Where it is not found, or a call fails, and for the other hashes, .NET's <see cref="IncrementalHash"/>
 /// derives the key. Both give the same key; tests compare them.
 /// </para>
@@ -97,23 +96,14 @@ internal static unsafe class PbmBaseKey
 
         static Sha256Functions()
         {
-            if (!OperatingSystem.IsLinux())
+            if (Libcrypto.TryGetExport("SHA256_Init", out var init)
+                && Libcrypto.TryGetExport("SHA256_Update", out var update)
+                && Libcrypto.TryGetExport("SHA256_Final", out var final))
             {
-                return;
-            }
-            foreach (var name in (string[])["libcrypto.so.3", "libcrypto.so.1.1"])
-            {
-                if (NativeLibrary.TryLoad(name, out var library)
-                    && NativeLibrary.TryGetExport(library, "SHA256_Init", out var init)
-                    && NativeLibrary.TryGetExport(library, "SHA256_Update", out var update)
-                    && NativeLibrary.TryGetExport(library, "SHA256_Final", out var final))
-                {
-                    Init = (delegate* unmanaged<byte*, int>)init;
-                    Update = (delegate* unmanaged<byte*, byte*, nuint, int>)update;
-                    Final = (delegate* unmanaged<byte*, byte*, int>)final;
-                    Available = true;
-                    return;
-                }
+                Init = (delegate* unmanaged<byte*, int>)init;
+                Update = (delegate* unmanaged<byte*, byte*, nuint, int>)update;
+                Final = (delegate* unmanaged<byte*, byte*, int>)final;
+                Available = true;
             }
         }
     }

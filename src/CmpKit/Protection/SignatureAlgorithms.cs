@@ -148,16 +148,14 @@ internal static class SignatureAlgorithms
             {
                 case KeyKind.Rsa:
                 case KeyKind.RsaPss:
-                    using (var rsa = RSA.Create())
+                    using (var rsa = SubjectPublicKeys.ImportRsa(subjectPublicKeyInfo))
                     {
-                        rsa.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
                         return rsa.VerifyData(data, signature, alg.Hash,
                             alg.Kind == KeyKind.RsaPss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1);
                     }
                 case KeyKind.Ecdsa:
-                    using (var ec = ECDsa.Create())
+                    using (var ec = SubjectPublicKeys.ImportECDsa(subjectPublicKeyInfo))
                     {
-                        ec.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
                         return ec.VerifyData(data, signature, alg.Hash, DSASignatureFormat.Rfc3279DerSequence);
                     }
                 default:

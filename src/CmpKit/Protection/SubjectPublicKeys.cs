@@ -1,0 +1,300 @@
+using System.Formats.Asn1;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace CmpKit.Protection;
+
+/// <summary>
+/// Public keys for verifying signatures, from SubjectPublicKeyInfo DER or from a certificate: RSA
+/// (rsaEncryption) and ECDSA on P-256, P-384 and P-521 made by libcrypto's EVP_PKEY_fromdata and handed to
+/// .NET's <see cref="RSAOpenSsl"/> / <see cref="ECDsaOpenSsl"/>; every other key, and every key where that
+/// is not possible, through .NET's own import.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Why: on Linux with OpenSSL 3.0, .NET's import (<c>ImportSubjectPublicKeyInfo</c>, <c>GetECDsaPublicKey</c>,
+/// <c>GetRSAPublicKey</c>) costs ~120 us for a P-256 key, twice the ECDSA verification it is made for (it sets
+/// the point with EC_KEY_set_public_key_affine_coordinates, which multiplies it by the group order, and the
+/// first operation exports the legacy EC_KEY to OpenSSL's provider), and 120-170 us for an RSA-2048 key, six
+/// times its verification. A server makes a new key for every request's POP, and for every client certificate
+/// it has not seen; EVP_PKEY_fromdata takes 15-25 us (docs/performance.md).
+/// </para>
+/// <para>
+/// What is accepted stays .NET's decision: the fast path takes only the canonical DER forms (a named curve and
+/// an uncompressed point of the curve's length; rsaEncryption with NULL parameters and a positive modulus and
+/// exponent), and OpenSSL refuses a point that is not on the curve (EC_POINT_oct2point), which for these
+/// curves of prime order is the whole public-key validation. Whatever the fast path declines or fails on is
+/// imported by .NET, which accepts or refuses it as it did before. Only where libcrypto is OpenSSL 3 and the
+/// same library .NET uses (<see cref="Libcrypto.SharedWithDotNet"/>), so that .NET frees what libcrypto made.
+/// </para>
+/// </remarks>
+internal static unsafe class SubjectPublicKeys
+{
+    private const string RsaOid = "1.2.840.113549.1.1.1";
+    private const string EcOid = "1.2.840.10045.2.1";
+
+    /// <summary>The RSA public key of a SubjectPublicKeyInfo (to be disposed by the caller).</summary>
+    /// <exception cref="CryptographicException">The key cannot be read as an RSA key.</exception>
+    public static RSA ImportRsa(byte[] subjectPublicKeyInfo)
+    {
+        if (TryImportWithLibcrypto(subjectPublicKeyInfo) is RSA fast)
+        {
+            return fast;
+        }
+        var rsa = RSA.Create();
+        try
+        {
+            rsa.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
+            return rsa;
+        }
+        catch
+        {
+            rsa.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The ECDSA public key of a SubjectPublicKeyInfo (to be disposed by the caller).</summary>
+    /// <exception cref="CryptographicException">The key cannot be read as an EC key.</exception>
+    public static ECDsa ImportECDsa(byte[] subjectPublicKeyInfo)
+    {
+        if (TryImportWithLibcrypto(subjectPublicKeyInfo) is ECDsa fast)
+        {
+            return fast;
+        }
+        var ec = ECDsa.Create();
+        try
+        {
+            ec.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
+            return ec;
+        }
+        catch
+        {
+            ec.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The certificate's RSA public key, or null if it has none, as <c>GetRSAPublicKey</c> gives it.</summary>
+    public static RSA? RsaOf(X509Certificate2 certificate) =>
+        certificate.PublicKey.Oid.Value == RsaOid && TryImportWithLibcrypto(certificate.PublicKey.ExportSubjectPublicKeyInfo()) is RSA fast
+            ? fast : certificate.GetRSAPublicKey();
+
+    /// <summary>The certificate's ECDSA public key, or null if it has none, as <c>GetECDsaPublicKey</c> gives it.</summary>
+    public static ECDsa? ECDsaOf(X509Certificate2 certificate) =>
+        certificate.PublicKey.Oid.Value == EcOid && TryImportWithLibcrypto(certificate.PublicKey.ExportSubjectPublicKeyInfo()) is ECDsa fast
+            ? fast : certificate.GetECDsaPublicKey();
+
+    /// <summary>The key made by libcrypto, or null where the fast path does not apply or fails (for tests too).</summary>
+    internal static AsymmetricAlgorithm? TryImportWithLibcrypto(ReadOnlySpan<byte> subjectPublicKeyInfo)
+    {
+        if (!Functions.Available || !OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        try
+        {
+            if (!TryRead(subjectPublicKeyInfo, out string algorithm, out var parameters, out var key))
+            {
+                return null;
+            }
+            return algorithm switch
+            {
+                RsaOid => MakeRsa(parameters, key),
+                EcOid => MakeEc(parameters, key),
+                _ => null,
+            };
+        }
+        catch (Exception e) when (e is AsnContentException or CryptographicException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }, nothing after it.</summary>
+    private static bool TryRead(ReadOnlySpan<byte> spki, out string algorithm, out ReadOnlySpan<byte> parameters, out ReadOnlySpan<byte> key)
+    {
+        algorithm = "";
+        parameters = key = default;
+        AsnDecoder.ReadSequence(spki, AsnEncodingRules.DER, out int offset, out int length, out int consumed);
+        if (consumed != spki.Length)
+        {
+            return false;
+        }
+        var content = spki.Slice(offset, length);
+        AsnDecoder.ReadSequence(content, AsnEncodingRules.DER, out int algOffset, out int algLength, out int algConsumed);
+        var algorithmIdentifier = content.Slice(algOffset, algLength);
+        algorithm = AsnDecoder.ReadObjectIdentifier(algorithmIdentifier, AsnEncodingRules.DER, out int oidConsumed);
+        parameters = algorithmIdentifier[oidConsumed..];
+        var rest = content[algConsumed..];
+        if (!AsnDecoder.TryReadPrimitiveBitString(rest, AsnEncodingRules.DER, out int unusedBits, out key, out int bitsConsumed)
+            || unusedBits != 0 || bitsConsumed != rest.Length)
+        {
+            return false;
+        }
+        return true;
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static RSAOpenSsl? MakeRsa(ReadOnlySpan<byte> parameters, ReadOnlySpan<byte> rsaPublicKey)
+    {
+        // RFC 3279, section 2.3.1: NULL parameters; RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }.
+        if (!parameters.SequenceEqual((ReadOnlySpan<byte>)[0x05, 0x00]) || !BitConverter.IsLittleEndian)
+        {
+            return null;
+        }
+        AsnDecoder.ReadSequence(rsaPublicKey, AsnEncodingRules.DER, out int offset, out int length, out int consumed);
+        if (consumed != rsaPublicKey.Length)
+        {
+            return null;
+        }
+        var content = rsaPublicKey.Slice(offset, length);
+        var modulus = AsnDecoder.ReadIntegerBytes(content, AsnEncodingRules.DER, out int modulusConsumed);
+        var exponent = AsnDecoder.ReadIntegerBytes(content[modulusConsumed..], AsnEncodingRules.DER, out int exponentConsumed);
+        if (modulusConsumed + exponentConsumed != content.Length || !Positive(ref modulus) || !Positive(ref exponent))
+        {
+            return null;
+        }
+        // OSSL_PARAM_UNSIGNED_INTEGER is in the machine's byte order: little-endian here.
+        Span<byte> n = modulus.Length <= 1024 ? stackalloc byte[modulus.Length] : new byte[modulus.Length];
+        Span<byte> e = exponent.Length <= 64 ? stackalloc byte[exponent.Length] : new byte[exponent.Length];
+        modulus.CopyTo(n);
+        n.Reverse();
+        exponent.CopyTo(e);
+        e.Reverse();
+        fixed (byte* np = n, ep = e, nName = "n\0"u8, eName = "e\0"u8, rsa = "RSA\0"u8)
+        {
+            Span<Param> list =
+            [
+                new Param { Key = nName, DataType = UnsignedInteger, Data = np, DataSize = (nuint)n.Length, ReturnSize = Unmodified },
+                new Param { Key = eName, DataType = UnsignedInteger, Data = ep, DataSize = (nuint)e.Length, ReturnSize = Unmodified },
+                default,
+            ];
+            using var pkey = FromData(rsa, list);
+            return pkey is null ? null : new RSAOpenSsl(pkey);
+        }
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static ECDsaOpenSsl? MakeEc(ReadOnlySpan<byte> parameters, ReadOnlySpan<byte> point)
+    {
+        string curveOid = AsnDecoder.ReadObjectIdentifier(parameters, AsnEncodingRules.DER, out int consumed);
+        ReadOnlySpan<byte> group = curveOid switch
+        {
+            "1.2.840.10045.3.1.7" => "prime256v1\0"u8,
+            "1.3.132.0.34" => "secp384r1\0"u8,
+            "1.3.132.0.35" => "secp521r1\0"u8,
+            _ => default,
+        };
+        int fieldBytes = curveOid switch
+        {
+            "1.2.840.10045.3.1.7" => 32,
+            "1.3.132.0.34" => 48,
+            "1.3.132.0.35" => 66,
+            _ => 0,
+        };
+        // Named curve only, uncompressed point (0x04 || X || Y) of the curve's length.
+        if (fieldBytes == 0 || consumed != parameters.Length || point.Length != 1 + 2 * fieldBytes || point[0] != 0x04)
+        {
+            return null;
+        }
+        fixed (byte* g = group, p = point, groupName = "group\0"u8, pubName = "pub\0"u8, ec = "EC\0"u8)
+        {
+            Span<Param> list =
+            [
+                new Param { Key = groupName, DataType = Utf8String, Data = g, DataSize = (nuint)(group.Length - 1), ReturnSize = Unmodified },
+                new Param { Key = pubName, DataType = OctetString, Data = p, DataSize = (nuint)point.Length, ReturnSize = Unmodified },
+                default,
+            ];
+            using var pkey = FromData(ec, list);
+            return pkey is null ? null : new ECDsaOpenSsl(pkey);
+        }
+    }
+
+    private static bool Positive(ref ReadOnlySpan<byte> integer)
+    {
+        if (integer[0] >= 0x80)
+        {
+            return false;
+        }
+        if (integer[0] == 0)
+        {
+            integer = integer[1..]; // DER's sign byte (minimal encoding, so the next byte is >= 0x80)
+        }
+        return !integer.IsEmpty;
+    }
+
+    /// <summary>EVP_PKEY_fromdata with the public key selection; null if libcrypto refuses the parameters.</summary>
+    [SupportedOSPlatform("linux")]
+    private static SafeEvpPKeyHandle? FromData(byte* keyType, Span<Param> parameters)
+    {
+        IntPtr context = Functions.NewContext(IntPtr.Zero, keyType, null);
+        if (context == IntPtr.Zero)
+        {
+            return null;
+        }
+        try
+        {
+            IntPtr pkey = IntPtr.Zero;
+            fixed (Param* list = parameters)
+            {
+                if (Functions.FromDataInit(context) != 1 || Functions.FromData(context, &pkey, PublicKeySelection, list) != 1 || pkey == IntPtr.Zero)
+                {
+                    return null;
+                }
+            }
+            return new SafeEvpPKeyHandle(pkey, ownsHandle: true);
+        }
+        finally
+        {
+            Functions.FreeContext(context);
+        }
+    }
+
+    // OpenSSL 3: OSSL_PARAM's data types, OSSL_PARAM_UNMODIFIED, EVP_PKEY_PUBLIC_KEY
+    // (OSSL_KEYMGMT_SELECT_ALL_PARAMETERS | OSSL_KEYMGMT_SELECT_PUBLIC_KEY).
+    private const uint UnsignedInteger = 2;
+    private const uint Utf8String = 4;
+    private const uint OctetString = 5;
+    private static readonly nuint Unmodified = nuint.MaxValue;
+    private const int PublicKeySelection = 0x86;
+
+    /// <summary>OpenSSL 3's OSSL_PARAM.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Param
+    {
+        public byte* Key;
+        public uint DataType;
+        public byte* Data;
+        public nuint DataSize;
+        public nuint ReturnSize;
+    }
+
+    /// <summary>libcrypto's EVP_PKEY_CTX_new_from_name, EVP_PKEY_fromdata_init, EVP_PKEY_fromdata and EVP_PKEY_CTX_free, looked up once.</summary>
+    private static class Functions
+    {
+        public static readonly delegate* unmanaged<IntPtr, byte*, byte*, IntPtr> NewContext;
+        public static readonly delegate* unmanaged<IntPtr, int> FromDataInit;
+        public static readonly delegate* unmanaged<IntPtr, IntPtr*, int, Param*, int> FromData;
+        public static readonly delegate* unmanaged<IntPtr, void> FreeContext;
+        public static readonly bool Available;
+
+        static Functions()
+        {
+            if (Libcrypto.SharedWithDotNet
+                && Libcrypto.TryGetExport("EVP_PKEY_CTX_new_from_name", out var newContext)
+                && Libcrypto.TryGetExport("EVP_PKEY_fromdata_init", out var fromDataInit)
+                && Libcrypto.TryGetExport("EVP_PKEY_fromdata", out var fromData)
+                && Libcrypto.TryGetExport("EVP_PKEY_CTX_free", out var freeContext))
+            {
+                NewContext = (delegate* unmanaged<IntPtr, byte*, byte*, IntPtr>)newContext;
+                FromDataInit = (delegate* unmanaged<IntPtr, int>)fromDataInit;
+                FromData = (delegate* unmanaged<IntPtr, IntPtr*, int, Param*, int>)fromData;
+                FreeContext = (delegate* unmanaged<IntPtr, void>)freeContext;
+                Available = true;
+            }
+        }
+    }
+}
