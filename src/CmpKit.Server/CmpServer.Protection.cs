@@ -125,7 +125,9 @@ public sealed partial class CmpServer
         };
         try
         {
-            var state = new TransactionState();
+            // The validator keeps its findings in a TransactionState; the request's own transactionID spares a random one.
+            var transactionId = message.Header.TransactionID?.GetOctets() ?? [];
+            var state = new TransactionState(transactionId);
             try
             {
                 SenderCertificateValidator.Validate(message, extraCerts, state, policy);
@@ -135,7 +137,7 @@ public sealed partial class CmpServer
             {
                 // Only then the certificates kept from earlier requests: a client that sends its chain is judged by
                 // it alone (a kept certificate with the same name as one of its chain must not get in the way).
-                state = new TransactionState();
+                state = new TransactionState(transactionId);
                 SenderCertificateValidator.Validate(message, extraCerts, state,
                     policy with { Untrusted = [.. policy.Untrusted, .. cached] });
             }
