@@ -8,7 +8,8 @@ namespace CmpKit.Protection;
 
 /// <summary>
 /// Public keys for verifying signatures, from SubjectPublicKeyInfo DER or from a certificate: RSA
-/// (rsaEncryption) and ECDSA on P-256, P-384 and P-521 made by libcrypto's EVP_PKEY_fromdata and handed to
+/// (rsaEncryption) and ECDSA on P-256, P-384 and P-521 made by libcrypto (RSA: EVP_PKEY_fromdata; EC: a copy
+/// of a parameters-only key of the curve given the point with EVP_PKEY_set1_encoded_public_key) and handed to
 /// .NET's <see cref="RSAOpenSsl"/> / <see cref="ECDsaOpenSsl"/>; every other key, and every key where that
 /// is not possible, through .NET's own import.
 /// </summary>
@@ -19,7 +20,7 @@ namespace CmpKit.Protection;
 /// the point with EC_KEY_set_public_key_affine_coordinates, which multiplies it by the group order, and the
 /// first operation exports the legacy EC_KEY to OpenSSL's provider), and 120-170 us for an RSA-2048 key, six
 /// times its verification. A server makes a new key for every request's POP, and for every client certificate
-/// it has not seen; EVP_PKEY_fromdata takes 15-25 us (docs/performance.md).
+/// it has not seen; made here, an EC key takes ~10 us and an RSA key ~15-25 us with .NET's wrapper (docs/performance.md).
 /// </para>
 /// <para>
 /// What is accepted stays .NET's decision: the fast path takes only the canonical DER forms (a named curve and
@@ -172,7 +173,7 @@ internal static unsafe class SubjectPublicKeys
                 new Param { Key = eName, DataType = UnsignedInteger, Data = ep, DataSize = (nuint)e.Length, ReturnSize = Unmodified },
                 default,
             ];
-            using var pkey = FromData(rsa, list);
+            using var pkey = FromData(rsa, list, PublicKeySelection);
             return pkey is null ? null : new RSAOpenSsl(pkey);
         }
     }
@@ -181,35 +182,75 @@ internal static unsafe class SubjectPublicKeys
     private static ECDsaOpenSsl? MakeEc(ReadOnlySpan<byte> parameters, ReadOnlySpan<byte> point)
     {
         string curveOid = AsnDecoder.ReadObjectIdentifier(parameters, AsnEncodingRules.DER, out int consumed);
-        ReadOnlySpan<byte> group = curveOid switch
-        {
-            "1.2.840.10045.3.1.7" => "prime256v1\0"u8,
-            "1.3.132.0.34" => "secp384r1\0"u8,
-            "1.3.132.0.35" => "secp521r1\0"u8,
-            _ => default,
-        };
-        int fieldBytes = curveOid switch
-        {
-            "1.2.840.10045.3.1.7" => 32,
-            "1.3.132.0.34" => 48,
-            "1.3.132.0.35" => 66,
-            _ => 0,
-        };
+        int curve = Array.IndexOf(CurveOids, curveOid);
         // Named curve only, uncompressed point (0x04 || X || Y) of the curve's length.
-        if (fieldBytes == 0 || consumed != parameters.Length || point.Length != 1 + 2 * fieldBytes || point[0] != 0x04)
+        if (curve < 0 || consumed != parameters.Length || point.Length != 1 + 2 * CurveFieldBytes[curve] || point[0] != 0x04)
         {
             return null;
         }
-        fixed (byte* g = group, p = point, groupName = "group\0"u8, pubName = "pub\0"u8, ec = "EC\0"u8)
+        IntPtr template = CurveTemplate(curve);
+        if (template == IntPtr.Zero)
+        {
+            return null;
+        }
+        // A copy of the curve's parameters-only key, then the point: EVP_PKEY_set1_encoded_public_key refuses a point
+        // that is not on the curve. ~4 us; EVP_PKEY_fromdata with the curve's name makes the group anew (~15 us).
+        using var pkey = new SafeEvpPKeyHandle(Functions.Duplicate(template), ownsHandle: true);
+        if (pkey.IsInvalid)
+        {
+            return null;
+        }
+        fixed (byte* p = point)
+        {
+            if (Functions.SetEncodedPublicKey(pkey.DangerousGetHandle(), p, (nuint)point.Length) != 1)
+            {
+                return null;
+            }
+        }
+        return new ECDsaOpenSsl(pkey);
+    }
+
+    private static readonly string[] CurveOids = ["1.2.840.10045.3.1.7", "1.3.132.0.34", "1.3.132.0.35"];
+    private static readonly int[] CurveFieldBytes = [32, 48, 66];
+    private static readonly IntPtr[] CurveTemplates = new IntPtr[3];
+
+    /// <summary>A key with only the curve's parameters, made once per curve and kept for the process.</summary>
+    [SupportedOSPlatform("linux")]
+    private static IntPtr CurveTemplate(int curve)
+    {
+        IntPtr template = Volatile.Read(ref CurveTemplates[curve]);
+        if (template != IntPtr.Zero)
+        {
+            return template;
+        }
+        ReadOnlySpan<byte> name = curve switch
+        {
+            0 => "prime256v1\0"u8,
+            1 => "secp384r1\0"u8,
+            _ => "secp521r1\0"u8,
+        };
+        fixed (byte* g = name, groupName = "group\0"u8, ec = "EC\0"u8)
         {
             Span<Param> list =
             [
-                new Param { Key = groupName, DataType = Utf8String, Data = g, DataSize = (nuint)(group.Length - 1), ReturnSize = Unmodified },
-                new Param { Key = pubName, DataType = OctetString, Data = p, DataSize = (nuint)point.Length, ReturnSize = Unmodified },
+                new Param { Key = groupName, DataType = Utf8String, Data = g, DataSize = (nuint)(name.Length - 1), ReturnSize = Unmodified },
                 default,
             ];
-            using var pkey = FromData(ec, list);
-            return pkey is null ? null : new ECDsaOpenSsl(pkey);
+            var made = FromData(ec, list, ParametersSelection);
+            if (made is null)
+            {
+                return IntPtr.Zero;
+            }
+            // Kept for the process: released from the SafeHandle, which would free it.
+            template = made.DangerousGetHandle();
+            made.SetHandleAsInvalid();
+            IntPtr earlier = Interlocked.CompareExchange(ref CurveTemplates[curve], template, IntPtr.Zero);
+            if (earlier != IntPtr.Zero)
+            {
+                Functions.Free(template); // another thread made one first
+                return earlier;
+            }
+            return template;
         }
     }
 
@@ -226,9 +267,9 @@ internal static unsafe class SubjectPublicKeys
         return !integer.IsEmpty;
     }
 
-    /// <summary>EVP_PKEY_fromdata with the public key selection; null if libcrypto refuses the parameters.</summary>
+    /// <summary>EVP_PKEY_fromdata; null if libcrypto refuses the parameters.</summary>
     [SupportedOSPlatform("linux")]
-    private static SafeEvpPKeyHandle? FromData(byte* keyType, Span<Param> parameters)
+    private static SafeEvpPKeyHandle? FromData(byte* keyType, Span<Param> parameters, int selection)
     {
         IntPtr context = Functions.NewContext(IntPtr.Zero, keyType, null);
         if (context == IntPtr.Zero)
@@ -240,7 +281,7 @@ internal static unsafe class SubjectPublicKeys
             IntPtr pkey = IntPtr.Zero;
             fixed (Param* list = parameters)
             {
-                if (Functions.FromDataInit(context) != 1 || Functions.FromData(context, &pkey, PublicKeySelection, list) != 1 || pkey == IntPtr.Zero)
+                if (Functions.FromDataInit(context) != 1 || Functions.FromData(context, &pkey, selection, list) != 1 || pkey == IntPtr.Zero)
                 {
                     return null;
                 }
@@ -253,12 +294,13 @@ internal static unsafe class SubjectPublicKeys
         }
     }
 
-    // OpenSSL 3: OSSL_PARAM's data types, OSSL_PARAM_UNMODIFIED, EVP_PKEY_PUBLIC_KEY
-    // (OSSL_KEYMGMT_SELECT_ALL_PARAMETERS | OSSL_KEYMGMT_SELECT_PUBLIC_KEY).
+    // OpenSSL 3: OSSL_PARAM's data types, OSSL_PARAM_UNMODIFIED, EVP_PKEY_KEY_PARAMETERS
+    // (OSSL_KEYMGMT_SELECT_ALL_PARAMETERS) and EVP_PKEY_PUBLIC_KEY (the parameters and OSSL_KEYMGMT_SELECT_PUBLIC_KEY).
     private const uint UnsignedInteger = 2;
     private const uint Utf8String = 4;
     private const uint OctetString = 5;
     private static readonly nuint Unmodified = nuint.MaxValue;
+    private const int ParametersSelection = 0x84;
     private const int PublicKeySelection = 0x86;
 
     /// <summary>OpenSSL 3's OSSL_PARAM.</summary>
@@ -272,13 +314,16 @@ internal static unsafe class SubjectPublicKeys
         public nuint ReturnSize;
     }
 
-    /// <summary>libcrypto's EVP_PKEY_CTX_new_from_name, EVP_PKEY_fromdata_init, EVP_PKEY_fromdata and EVP_PKEY_CTX_free, looked up once.</summary>
+    /// <summary>The libcrypto functions used here (OpenSSL 3), looked up once.</summary>
     private static class Functions
     {
         public static readonly delegate* unmanaged<IntPtr, byte*, byte*, IntPtr> NewContext;
         public static readonly delegate* unmanaged<IntPtr, int> FromDataInit;
         public static readonly delegate* unmanaged<IntPtr, IntPtr*, int, Param*, int> FromData;
         public static readonly delegate* unmanaged<IntPtr, void> FreeContext;
+        public static readonly delegate* unmanaged<IntPtr, IntPtr> Duplicate;
+        public static readonly delegate* unmanaged<IntPtr, byte*, nuint, int> SetEncodedPublicKey;
+        public static readonly delegate* unmanaged<IntPtr, void> Free;
         public static readonly bool Available;
 
         static Functions()
@@ -287,12 +332,18 @@ internal static unsafe class SubjectPublicKeys
                 && Libcrypto.TryGetExport("EVP_PKEY_CTX_new_from_name", out var newContext)
                 && Libcrypto.TryGetExport("EVP_PKEY_fromdata_init", out var fromDataInit)
                 && Libcrypto.TryGetExport("EVP_PKEY_fromdata", out var fromData)
-                && Libcrypto.TryGetExport("EVP_PKEY_CTX_free", out var freeContext))
+                && Libcrypto.TryGetExport("EVP_PKEY_CTX_free", out var freeContext)
+                && Libcrypto.TryGetExport("EVP_PKEY_dup", out var duplicate)
+                && Libcrypto.TryGetExport("EVP_PKEY_set1_encoded_public_key", out var setEncodedPublicKey)
+                && Libcrypto.TryGetExport("EVP_PKEY_free", out var free))
             {
                 NewContext = (delegate* unmanaged<IntPtr, byte*, byte*, IntPtr>)newContext;
                 FromDataInit = (delegate* unmanaged<IntPtr, int>)fromDataInit;
                 FromData = (delegate* unmanaged<IntPtr, IntPtr*, int, Param*, int>)fromData;
                 FreeContext = (delegate* unmanaged<IntPtr, void>)freeContext;
+                Duplicate = (delegate* unmanaged<IntPtr, IntPtr>)duplicate;
+                SetEncodedPublicKey = (delegate* unmanaged<IntPtr, byte*, nuint, int>)setEncodedPublicKey;
+                Free = (delegate* unmanaged<IntPtr, void>)free;
                 Available = true;
             }
         }

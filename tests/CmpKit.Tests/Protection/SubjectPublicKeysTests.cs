@@ -93,6 +93,28 @@ public class SubjectPublicKeysTests
     }
 
     [Fact]
+    public void Keys_made_at_the_same_time_on_many_threads_are_each_their_own()
+    {
+        // The EC path copies one parameters-only key per curve, shared by all threads.
+        var keys = Enumerable.Range(0, 24).Select(i => ECDsa.Create(Curve(((string[])["P-256", "P-384", "P-521"])[i % 3]))).ToArray();
+        var signatures = keys.Select(k => k.SignData(Data, HashAlgorithmName.SHA256)).ToArray();
+        var spkis = keys.Select(k => k.ExportSubjectPublicKeyInfo()).ToArray();
+        var results = new bool[keys.Length * 8];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            int k = i % keys.Length;
+            using var ec = SubjectPublicKeys.ImportECDsa(spkis[k]);
+            results[i] = ec.VerifyData(Data, signatures[k], HashAlgorithmName.SHA256)
+                && !ec.VerifyData(Data, signatures[(k + 3) % keys.Length], HashAlgorithmName.SHA256);
+        });
+        Assert.All(results, Assert.True);
+        foreach (var k in keys)
+        {
+            k.Dispose();
+        }
+    }
+
+    [Fact]
     public void A_certificates_key_comes_from_the_fast_path_and_is_null_for_the_other_kind()
     {
         using var ecKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
