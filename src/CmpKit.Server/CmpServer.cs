@@ -194,7 +194,7 @@ public sealed partial class CmpServer
         catch (CmpException e)
         {
             _logger.LogWarning("CMP server: undecodable request: {Message}", e.Message);
-            var fresh = RequestContext.ForUndecodable(RandomNumberGenerator.GetBytes(NonceLength));
+            var fresh = RequestContext.ForUndecodable(PublicRandom.GetBytes(NonceLength));
             return Respond(fresh, RequestBuilder.Error(PkiStatus.Rejection, PkiFailureInfo.BadDataFormat, e.Message), negative: true);
         }
         var rc = RequestContext.From(message);
@@ -213,7 +213,7 @@ public sealed partial class CmpServer
             catch (Exception e2) when (e2 is not OutOfMemoryException)
             {
                 _logger.LogError(e2, "CMP server: cannot build an error response");
-                var fresh = RequestContext.ForUndecodable(RandomNumberGenerator.GetBytes(NonceLength));
+                var fresh = RequestContext.ForUndecodable(PublicRandom.GetBytes(NonceLength));
                 return PkiMessageCodec.Encode(MessageProtector.Protect(Header(fresh, null, false),
                     RequestBuilder.Error(PkiStatus.Rejection, PkiFailureInfo.SystemFailure, "internal server error"), null));
             }
@@ -323,7 +323,7 @@ public sealed partial class CmpServer
             Recipient = rc.Sender ?? Names.NullDn,
             MessageTime = _time.GetUtcNow(),
             TransactionId = rc.TransactionId,
-            SenderNonce = RandomNumberGenerator.GetBytes(NonceLength),
+            SenderNonce = PublicRandom.GetBytes(NonceLength),
             RecipNonce = rc.SenderNonce,
             GeneralInfo = implicitConfirm ? [HeaderFields.ImplicitConfirm] : [],
         };
@@ -483,7 +483,7 @@ public sealed partial class CmpServer
                 Pvno = pvno.BitLength < 31 ? pvno.IntValue : -1,
                 Sender = h.Sender,
                 TransactionIdFromRequest = tid,
-                TransactionId = tid ?? RandomNumberGenerator.GetBytes(NonceLength),
+                TransactionId = tid ?? PublicRandom.GetBytes(NonceLength),
                 SenderNonce = h.SenderNonce?.GetOctets(),
                 RecipNonce = h.RecipNonce?.GetOctets(),
             };

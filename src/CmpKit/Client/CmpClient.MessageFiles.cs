@@ -55,7 +55,7 @@ public sealed partial class CmpClient
             MessageTime = h.MessageTime is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t.ToDateTime(), DateTimeKind.Utc)) : null,
             SenderKid = h.SenderKID?.GetOctets(),
             TransactionId = tid,
-            SenderNonce = h.SenderNonce?.GetOctets() ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(16),
+            SenderNonce = h.SenderNonce?.GetOctets() ?? Messages.PublicRandom.GetBytes(16),
             RecipNonce = recipNonce,
             GeneralInfo = h.GetGeneralInfo() ?? [],
             FreeText = h.FreeText is { } text ? [.. Enumerable.Range(0, text.Count).Select(i => text[i].GetString())] : [],

@@ -68,7 +68,7 @@ internal static class PasswordBasedMac
     /// <summary>A fresh PBM algorithm identifier with a random salt.</summary>
     public static AlgorithmIdentifier CreateAlgorithm(HashAlgorithmName owf, HashAlgorithmName mac, int iterationCount, int saltLength)
     {
-        var salt = RandomNumberGenerator.GetBytes(saltLength);
+        var salt = Messages.PublicRandom.GetBytes(saltLength);
         var owfId = new AlgorithmIdentifier(new DerObjectIdentifier(SignatureAlgorithms.HashOid(owf)));
         var macId = new AlgorithmIdentifier(new DerObjectIdentifier(MacOid(mac)));
         return new AlgorithmIdentifier(new DerObjectIdentifier(Oid), new PbmParameter(salt, owfId, iterationCount, macId));

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace CmpKit.Validation;
@@ -8,7 +7,7 @@ internal sealed class TransactionState
 {
     public TransactionState(byte[]? transactionId = null)
     {
-        TransactionId = transactionId ?? RandomNumberGenerator.GetBytes(16);
+        TransactionId = transactionId ?? Messages.PublicRandom.GetBytes(16);
     }
 
     /// <summary>Constant for the whole transaction (RFC 9810, section 5.1.1).</summary>
@@ -49,7 +48,7 @@ internal sealed class TransactionState
     /// <summary>A fresh senderNonce for the next request; remembered for C12.</summary>
     public byte[] NextSenderNonce()
     {
-        LastSenderNonce = RandomNumberGenerator.GetBytes(16);
+        LastSenderNonce = Messages.PublicRandom.GetBytes(16);
         return LastSenderNonce;
     }
 
