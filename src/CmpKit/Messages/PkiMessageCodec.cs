@@ -10,8 +10,9 @@ namespace CmpKit.Messages;
 /// </summary>
 internal static class PkiMessageCodec
 {
-    /// <summary>Encodes a message in DER.</summary>
-    public static byte[] Encode(PkiMessage message) => message.GetEncoded(Asn1Encodable.Der);
+    /// <summary>Encodes a message in DER (a protected message from the encodings it keeps, see <see cref="Protection.ProtectedPkiMessage"/>).</summary>
+    public static byte[] Encode(PkiMessage message) =>
+        message is Protection.ProtectedPkiMessage built ? built.Encode() : message.GetEncoded(Asn1Encodable.Der);
 
     /// <summary>
     /// Decodes exactly one DER PKIMessage (C1: trailing bytes are an error) and touches every

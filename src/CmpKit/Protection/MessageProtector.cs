@@ -46,8 +46,10 @@ internal static class MessageProtector
         }
         var alg = protection.CreateAlgorithm();
         var protectedHeader = fields.Build(alg, fields.SenderKid ?? protection.SenderKid);
-        var value = protection.Compute(alg, ProtectedPartBytes(protectedHeader, body));
-        return new PkiMessage(protectedHeader, body, new DerBitString(value), cmpCerts);
+        var protectedPart = ProtectedPartBytes(protectedHeader, body);
+        var value = protection.Compute(alg, protectedPart);
+        return new ProtectedPkiMessage(protectedHeader, body, new DerBitString(value), cmpCerts,
+            protectedPart, certs.Count == 0 ? null : certs.Select(c => c.RawDataMemory).ToArray());
     }
 
     /// <summary>The DER of ProtectedPart ::= SEQUENCE { header, body }.</summary>
