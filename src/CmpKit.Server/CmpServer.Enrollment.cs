@@ -286,7 +286,10 @@ public sealed partial class CmpServer
         var to = notAfter ?? from + _options.DefaultValidity;
         try
         {
-            var certificate = IssuedCertificate.FromDer(CertificateAuthority!.IssueEncoded(new CertificateIssuanceRequest(subject, publicKeyInfo, extensions, from, to)));
+            var issuance = new CertificateIssuanceRequest(subject, publicKeyInfo, extensions, from, to);
+            var certificate = CertificateAuthority is MockCertificateAuthority mock
+                ? mock.IssueCertificate(issuance) // the structure as built, not decoded again
+                : IssuedCertificate.FromDer(CertificateAuthority!.IssueEncoded(issuance));
             Remember(certificate);
             return new Decision(certReqId, status, _configuredFailure, Texts(), certificate);
         }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.X509;
+using CmpKit.Messages;
 
 namespace CmpKit.Server;
 
@@ -28,6 +29,7 @@ public sealed class MockCertificateAuthority : ICertificateAuthority
     private readonly AsymmetricAlgorithm _key;
     private readonly X509SignatureGenerator _generator;
     private readonly AlgorithmIdentifier _signatureAlgorithm;
+    private readonly byte[] _signatureAlgorithmDer;
     private readonly X509Name _issuer;
     private readonly byte[] _authorityKeyIdentifier;
     private readonly DateTimeOffset _notBefore;
@@ -54,6 +56,7 @@ public sealed class MockCertificateAuthority : ICertificateAuthority
         // What every issued certificate takes from the CA, worked out once.
         _generator = key is ECDsa ec ? X509SignatureGenerator.CreateForECDsa(ec) : X509SignatureGenerator.CreateForRSA((RSA)key, RSASignaturePadding.Pkcs1);
         _signatureAlgorithm = AlgorithmIdentifier.GetInstance(Asn1Object.FromByteArray(_generator.GetSignatureAlgorithmIdentifier(HashAlgorithmName.SHA256)));
+        _signatureAlgorithmDer = _signatureAlgorithm.GetEncoded(Asn1Encodable.Der);
         _issuer = X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(certificate.RawData)).Subject;
         _authorityKeyIdentifier = X509AuthorityKeyIdentifierExtension.CreateFromCertificate(certificate, true, false).RawData;
         _notBefore = new DateTimeOffset(certificate.NotBefore);
@@ -96,7 +99,13 @@ public sealed class MockCertificateAuthority : ICertificateAuthority
     /// which parses what it has just signed into an <see cref="X509Certificate2"/>: with OpenSSL 3.0 that parse
     /// costs five times the CA's ECDSA signature (docs/performance.md), and <see cref="CmpServer"/> needs only the DER.
     /// </remarks>
-    public byte[] IssueEncoded(CertificateIssuanceRequest request)
+    public byte[] IssueEncoded(CertificateIssuanceRequest request) => IssueCertificate(request).Der;
+
+    /// <summary>
+    /// <see cref="IssueEncoded"/> with the certificate's structure as it was built, so that <see cref="CmpServer"/>
+    /// need not decode the DER again.
+    /// </summary>
+    internal IssuedCertificate IssueCertificate(CertificateIssuanceRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         PublicKey publicKey;
@@ -144,7 +153,12 @@ public sealed class MockCertificateAuthority : ICertificateAuthority
         tbs.SetSubjectPublicKeyInfo(keyInfo);
         tbs.SetExtensions(extensions.Generate());
         var toBeSigned = tbs.GenerateTbsCertificate();
-        var signature = _generator.SignData(toBeSigned.GetEncoded(Asn1Encodable.Der), HashAlgorithmName.SHA256);
-        return new X509CertificateStructure(toBeSigned, _signatureAlgorithm, new DerBitString(signature)).GetEncoded(Asn1Encodable.Der);
+        var tbsDer = toBeSigned.GetEncoded(Asn1Encodable.Der);
+        var signature = new DerBitString(_generator.SignData(tbsDer, HashAlgorithmName.SHA256));
+        // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }, from the TBSCertificate's
+        // DER as signed rather than encoded a second time.
+        var certificate = new X509CertificateStructure(toBeSigned, _signatureAlgorithm, signature);
+        var der = DerAssembly.Sequence(tbsDer, _signatureAlgorithmDer, signature.GetEncoded(Asn1Encodable.Der));
+        return new IssuedCertificate(certificate, der);
     }
 }

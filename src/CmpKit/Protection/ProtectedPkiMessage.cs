@@ -1,5 +1,6 @@
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Cmp;
+using CmpKit.Messages;
 
 namespace CmpKit.Protection;
 
@@ -31,21 +32,19 @@ internal sealed class ProtectedPkiMessage : PkiMessage
     /// <summary>The DER of the whole message.</summary>
     public byte[] Encode()
     {
-        var part = _protectedPart.AsSpan(ContentOffset(_protectedPart));
+        var part = _protectedPart.AsSpan(DerAssembly.ContentOffset(_protectedPart));
         byte[]? protection = Protection is null ? null : new DerTaggedObject(true, 0, Protection).GetEncoded(Asn1Encodable.Der);
         int certsLength = 0;
         foreach (var c in _extraCerts ?? [])
         {
             certsLength += c.Length;
         }
-        int certsSequence = _extraCerts is null ? 0 : 1 + LengthOfLength(certsLength) + certsLength;
-        int certsTagged = _extraCerts is null ? 0 : 1 + LengthOfLength(certsSequence) + certsSequence;
+        int certsSequence = _extraCerts is null ? 0 : DerAssembly.HeaderSize(certsLength) + certsLength;
+        int certsTagged = _extraCerts is null ? 0 : DerAssembly.HeaderSize(certsSequence) + certsSequence;
         int content = part.Length + (protection?.Length ?? 0) + certsTagged;
 
-        var der = new byte[1 + LengthOfLength(content) + content];
-        int at = 0;
-        der[at++] = 0x30;
-        at += WriteLength(der.AsSpan(at), content);
+        var der = new byte[DerAssembly.HeaderSize(content) + content];
+        int at = DerAssembly.WriteHeader(der, 0x30, content);
         part.CopyTo(der.AsSpan(at));
         at += part.Length;
         if (protection is not null)
@@ -55,10 +54,8 @@ internal sealed class ProtectedPkiMessage : PkiMessage
         }
         if (_extraCerts is not null)
         {
-            der[at++] = 0xA1; // [1] EXPLICIT, constructed
-            at += WriteLength(der.AsSpan(at), certsSequence);
-            der[at++] = 0x30;
-            at += WriteLength(der.AsSpan(at), certsLength);
+            at += DerAssembly.WriteHeader(der.AsSpan(at), 0xA1, certsSequence); // [1] EXPLICIT
+            at += DerAssembly.WriteHeader(der.AsSpan(at), 0x30, certsLength);
             foreach (var c in _extraCerts)
             {
                 c.Span.CopyTo(der.AsSpan(at));
@@ -66,34 +63,5 @@ internal sealed class ProtectedPkiMessage : PkiMessage
             }
         }
         return at == der.Length ? der : throw new InvalidOperationException("PKIMessage assembled to a wrong length");
-    }
-
-    /// <summary>Where a DER SEQUENCE's content starts (after its tag and length).</summary>
-    private static int ContentOffset(byte[] sequence) => sequence[1] < 0x80 ? 2 : 2 + (sequence[1] & 0x7F);
-
-    private static int LengthOfLength(int length) => length switch
-    {
-        < 0x80 => 1,
-        < 0x100 => 2,
-        < 0x10000 => 3,
-        < 0x1000000 => 4,
-        _ => 5,
-    };
-
-    private static int WriteLength(Span<byte> destination, int length)
-    {
-        int size = LengthOfLength(length);
-        if (size == 1)
-        {
-            destination[0] = (byte)length;
-            return 1;
-        }
-        destination[0] = (byte)(0x80 | (size - 1));
-        for (int i = size - 1; i >= 1; i--)
-        {
-            destination[i] = (byte)length;
-            length >>= 8;
-        }
-        return size;
     }
 }

@@ -88,6 +88,23 @@ public class MockCertificateAuthorityTests
             certificate.Extensions.Cast<X509Extension>().Select(e => e.Oid!.Value));
     }
 
+    [Theory]
+    [MemberData(nameof(CaKinds))]
+    public void The_assembled_der_is_the_encoding_of_the_structure_the_server_is_given(string caKind)
+    {
+        var ca = Ca(caKind);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var issued = ca.IssueCertificate(Request(key));
+        // The DER assembled from the signed TBSCertificate is BouncyCastle's DER of the structure, and decodes to it.
+        Assert.Equal(issued.Structure.GetEncoded(Org.BouncyCastle.Asn1.Asn1Encodable.Der), issued.Der);
+        Assert.Equal(issued.Der, CmpKit.Messages.IssuedCertificate.FromDer(issued.Der).Structure.GetEncoded(Org.BouncyCastle.Asn1.Asn1Encodable.Der));
+        using var parsed = X509CertificateLoader.LoadCertificate(issued.Der);
+        Assert.Equal(issued.SerialNumber, parsed.SerialNumber);
+        using var chain = new X509Chain { ChainPolicy = { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck } };
+        chain.ChainPolicy.CustomTrustStore.Add(ca.Certificate);
+        Assert.True(chain.Build(parsed), string.Join("; ", chain.ChainStatus.Select(x => x.StatusInformation)));
+    }
+
     [Fact]
     public void Issued_certificates_get_fresh_serial_numbers_and_Issue_gives_the_same_kind_of_certificate()
     {
