@@ -38,42 +38,29 @@ internal static unsafe class SubjectPublicKeys
 
     /// <summary>The RSA public key of a SubjectPublicKeyInfo (to be disposed by the caller).</summary>
     /// <exception cref="CryptographicException">The key cannot be read as an RSA key.</exception>
-    public static RSA ImportRsa(byte[] subjectPublicKeyInfo)
-    {
-        if (TryImportWithLibcrypto(subjectPublicKeyInfo) is RSA fast)
-        {
-            return fast;
-        }
-        var rsa = RSA.Create();
-        try
-        {
-            rsa.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
-            return rsa;
-        }
-        catch
-        {
-            rsa.Dispose();
-            throw;
-        }
-    }
+    public static RSA ImportRsa(byte[] subjectPublicKeyInfo) => Import(subjectPublicKeyInfo, RSA.Create);
 
     /// <summary>The ECDSA public key of a SubjectPublicKeyInfo (to be disposed by the caller).</summary>
     /// <exception cref="CryptographicException">The key cannot be read as an EC key.</exception>
-    public static ECDsa ImportECDsa(byte[] subjectPublicKeyInfo)
+    public static ECDsa ImportECDsa(byte[] subjectPublicKeyInfo) => Import(subjectPublicKeyInfo, System.Security.Cryptography.ECDsa.Create);
+
+    private static T Import<T>(byte[] subjectPublicKeyInfo, Func<T> create) where T : AsymmetricAlgorithm
     {
-        if (TryImportWithLibcrypto(subjectPublicKeyInfo) is ECDsa fast)
+        var fast = TryImportWithLibcrypto(subjectPublicKeyInfo);
+        if (fast is T key)
         {
-            return fast;
+            return key;
         }
-        var ec = ECDsa.Create();
+        fast?.Dispose(); // a key of the other kind: .NET's import refuses it below, as before
+        var imported = create();
         try
         {
-            ec.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
-            return ec;
+            imported.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
+            return imported;
         }
         catch
         {
-            ec.Dispose();
+            imported.Dispose();
             throw;
         }
     }

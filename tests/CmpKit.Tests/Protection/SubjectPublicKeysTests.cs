@@ -198,6 +198,15 @@ public class SubjectPublicKeysTests
     }
 
     [Fact]
+    public void A_key_of_the_other_kind_is_refused_as_dotnet_refuses_it()
+    {
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var rsa = RSA.Create(2048);
+        Assert.ThrowsAny<CryptographicException>(() => SubjectPublicKeys.ImportRsa(ec.ExportSubjectPublicKeyInfo()));
+        Assert.ThrowsAny<CryptographicException>(() => SubjectPublicKeys.ImportECDsa(rsa.ExportSubjectPublicKeyInfo()));
+    }
+
+    [Fact]
     public void A_point_off_the_curve_is_refused_by_both_paths()
     {
         var spki = Malformed("ec point off the curve");
