@@ -141,7 +141,7 @@ public sealed class MockCertificateAuthority : ICertificateAuthority
         extensions.AddExtension(X509Extensions.AuthorityKeyIdentifier, false, _authorityKeyIdentifier);
 
         var serial = new byte[16];
-        CmpKit.Messages.PublicRandom.Fill(serial);
+        PublicRandom.Fill(serial);
         serial[0] = (byte)((serial[0] & 0x7F) | 0x40); // positive, 16 bytes
         var tbs = new V3TbsCertificateGenerator();
         tbs.SetSerialNumber(new DerInteger(new Org.BouncyCastle.Math.BigInteger(1, serial)));

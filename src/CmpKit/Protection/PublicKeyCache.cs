@@ -14,7 +14,7 @@ namespace CmpKit.Protection;
 /// framework), seven times the RSA-2048 verification it is made for; every response of a transaction is
 /// signed with the same server certificate (and every request a server checks with the same client
 /// certificate), so the key is made again for the same certificate each time. Keys are made by
-/// <see cref="SubjectPublicKeys"/> (15-25 us instead of .NET's 120-170 us where libcrypto allows it).
+/// <see cref="SubjectPublicKeys"/> (~10 us for EC, ~15 us for RSA, instead of .NET's 120-170 us, where libcrypto allows it).
 /// </para>
 /// <para>
 /// The key is the whole certificate DER (compared byte for byte), so a hit is the same certificate, and nothing
