@@ -9,13 +9,15 @@ public sealed partial class CmpServer
 {
     // Certificates this server knows (issued here, or configured as RefCert/RspCert) by issuer DN and serial,
     // and whether they were revoked. Issued certificates are kept up to MockCaOptions.MaxKnownCertificates,
-    // oldest forgotten first; configured ones always.
+    // oldest forgotten first; configured ones always. Each keeps only the certificate's DER (shared with the
+    // IssuedCertificate, not copied): the decoded structure is a graph of some hundred objects, and keeping
+    // 100,000 of them alive would make every garbage collection trace and promote them.
     private readonly ConcurrentDictionary<string, KnownCertificate> _known = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _issuedOrder = new();
 
-    private sealed class KnownCertificate(IssuedCertificate certificate)
+    private sealed class KnownCertificate(byte[] der)
     {
-        public IssuedCertificate Certificate { get; } = certificate;
+        public byte[] Der { get; } = der;
         public int Revoked;
     }
 
@@ -35,7 +37,7 @@ public sealed partial class CmpServer
     {
         var structure = certificate.Structure;
         var key = Key(structure.Issuer.GetEncoded(Org.BouncyCastle.Asn1.Asn1Encodable.Der), structure.SerialNumber.Value.ToByteArray());
-        if (!_known.TryAdd(key, new KnownCertificate(certificate)) || configured)
+        if (!_known.TryAdd(key, new KnownCertificate(certificate.Der)) || configured)
         {
             return;
         }
@@ -95,7 +97,11 @@ public sealed partial class CmpServer
             // RFC 9810 5.2.3: revocationNotification says a revocation has occurred (clients take it as success).
             return Rp(rc, PkiStatus.RevocationNotification, PkiFailureInfo.None, ["the certificate is already revoked"]);
         }
-        _logger.LogInformation("CMP server: revoked '{Subject}' (serial {Serial})", known.Certificate.Subject, known.Certificate.SerialNumber);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            var revoked = IssuedCertificate.FromDer(known.Der);
+            _logger.LogInformation("CMP server: revoked '{Subject}' (serial {Serial})", revoked.Subject, revoked.SerialNumber);
+        }
         return Rp(rc, status, _configuredFailure, Texts());
     }
 
