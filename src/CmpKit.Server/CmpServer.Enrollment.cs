@@ -81,6 +81,13 @@ public sealed partial class CmpServer
             _logger.LogInformation("CMP server: {Type} {Outcome}", BodyTypes.Name(tx.RequestType),
                 granted ? $"granted: '{tx.Certificate!.Subject}'" : CmpStatusInfo.StatusName(tx.FinalStatus));
         }
+        if (tx.Certificate is { } sent)
+        {
+            // From here on the transaction needs the certificate only for the certConf's certHash and for its
+            // snapshot: it keeps the DER, not the decoded structure, as long as the server remembers the transaction.
+            tx.CertHashAlgorithm = SignatureAlgorithms.CertificateHash(sent.Structure.SignatureAlgorithm);
+            tx.Certificate = sent.Compact();
+        }
         return Respond(rc, body, negative: tx.FinalStatus == PkiStatus.Rejection, tx, implicitConfirm, _options.RspExtraCerts);
     }
 
@@ -399,7 +406,7 @@ public sealed partial class CmpServer
             {
                 return Error(rc, PkiFailureInfo.BadCertId, "the certConf does not refer to the certReqId of the certificate sent", tx);
             }
-            var hashAlg = status.HashAlgorithmOid is null ? SignatureAlgorithms.CertificateHash(tx.Certificate.Structure.SignatureAlgorithm) : status.HashAlgorithm;
+            var hashAlg = status.HashAlgorithmOid is null ? tx.CertHashAlgorithm : status.HashAlgorithm;
             if (hashAlg is not { } hash)
             {
                 return Error(rc, PkiFailureInfo.BadAlg, "the certHash algorithm is not supported", tx);

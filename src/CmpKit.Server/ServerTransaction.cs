@@ -36,6 +36,8 @@ internal sealed class ServerTransaction(byte[] transactionId, BodyType requestTy
     public PkiFailureInfo FinalFailure { get; set; }
     public IReadOnlyList<string> FinalTexts { get; set; } = [];
     public IssuedCertificate? Certificate { get; set; }
+    /// <summary>The hash the certificate's signature algorithm implies for certHash (RFC 9810, section 5.3.18), set when it is sent.</summary>
+    public System.Security.Cryptography.HashAlgorithmName? CertHashAlgorithm { get; set; }
     /// <summary>With central key generation: the new private key, signed and encrypted for the requester.</summary>
     public Org.BouncyCastle.Asn1.Crmf.EncryptedKey? PrivateKey { get; set; }
 

@@ -23,11 +23,12 @@ namespace CmpKit.Messages;
 internal sealed class IssuedCertificate
 {
     private readonly Lazy<X509Certificate2> _parsed;
+    private X509CertificateStructure? _structure; // null in a compact copy until asked for
 
     /// <summary>A received certificate (<paramref name="der"/> is its encoding of <paramref name="structure"/>).</summary>
     public IssuedCertificate(X509CertificateStructure structure, byte[] der)
     {
-        Structure = structure;
+        _structure = structure;
         Der = der;
         _parsed = new Lazy<X509Certificate2>(Load, LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -35,8 +36,14 @@ internal sealed class IssuedCertificate
     private IssuedCertificate(X509Certificate2 parsed)
     {
         Der = parsed.RawData;
-        Structure = X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(Der));
+        _structure = X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(Der));
         _parsed = new Lazy<X509Certificate2>(parsed);
+    }
+
+    private IssuedCertificate(byte[] der, Lazy<X509Certificate2>? parsed)
+    {
+        Der = der;
+        _parsed = parsed ?? new Lazy<X509Certificate2>(Load, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>A certificate from its DER encoding (a CA's output, tests).</summary>
@@ -56,8 +63,15 @@ internal sealed class IssuedCertificate
     /// <summary>A certificate already parsed (a configured one); <see cref="Parsed"/> returns <paramref name="parsed"/>.</summary>
     public static IssuedCertificate FromCertificate(X509Certificate2 parsed) => new(parsed);
 
-    /// <summary>The certificate's structure, decoded with the message.</summary>
-    public X509CertificateStructure Structure { get; }
+    /// <summary>The certificate's structure, decoded with the message (in a <see cref="Compact"/> copy: from <see cref="Der"/> when first asked for).</summary>
+    public X509CertificateStructure Structure => _structure ??= X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(Der));
+
+    /// <summary>
+    /// The same certificate without its decoded structure, for keeping after its response went out: the structure
+    /// is a graph of some hundred objects, the DER one array. Shares <see cref="Der"/>, and <see cref="Parsed"/> if it
+    /// was made already (not the means to make it, which would keep this instance alive).
+    /// </summary>
+    public IssuedCertificate Compact() => new(Der, _parsed.IsValueCreated ? _parsed : null);
 
     /// <summary>The DER encoding.</summary>
     public byte[] Der { get; }

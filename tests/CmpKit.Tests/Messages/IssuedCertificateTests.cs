@@ -91,4 +91,43 @@ public class IssuedCertificateTests
         Assert.StartsWith("the new certificate cannot be decoded by .NET: ", e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
+
+    [Fact]
+    public void A_compact_copy_keeps_the_bytes_decodes_the_structure_again_and_shares_what_was_parsed()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var der = Issue("CN=kept, O=Example", [0x2A], key).RawData;
+        var full = IssuedCertificate.FromDer(der);
+        var compact = full.Compact();
+        Assert.Same(full.Der, compact.Der);
+        Assert.NotSame(full.Structure, compact.Structure);
+        Assert.Equal(full.Structure.GetEncoded(Asn1Encodable.Der), compact.Structure.GetEncoded(Asn1Encodable.Der));
+        Assert.Equal(full.Subject, compact.Subject);
+        Assert.Equal(full.SerialNumber, compact.SerialNumber);
+        Assert.Equal(der, compact.Parsed.RawData); // not parsed before: made from the DER
+
+        var parsed = full.Parsed;
+        Assert.Same(parsed, full.Compact().Parsed); // parsed before: shared
+    }
+
+    [Fact]
+    public void A_compact_copy_does_not_keep_the_full_one_alive()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var der = Issue("CN=kept", [0x07], key).RawData;
+        var (compact, original) = CompactOf(der);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.False(original.IsAlive, "the compact copy still references the full certificate (and its decoded structure)");
+        Assert.Equal("CN=kept", compact.Parsed.Subject);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (IssuedCertificate Compact, WeakReference Original) CompactOf(byte[] der)
+    {
+        var full = IssuedCertificate.FromDer(der);
+        _ = full.Structure.Subject;
+        return (full.Compact(), new WeakReference(full));
+    }
 }
