@@ -17,6 +17,8 @@ internal static class PkiMessageCodec
     /// <summary>
     /// Decodes exactly one DER PKIMessage (C1: trailing bytes are an error) and touches every
     /// part of it a client or server reads later, so that lazily parsed content fails here.
+    /// The result is a <see cref="ReceivedPkiMessage"/> (which keeps the bytes of its header and body) unless its
+    /// header and body cannot be found in <paramref name="der"/> by a BER reader.
     /// </summary>
     /// <exception cref="CmpException">With <paramref name="failureReason"/> when the bytes are not one well-formed PKIMessage.</exception>
     public static PkiMessage Decode(ReadOnlySpan<byte> der, CmpFailureReason failureReason = CmpFailureReason.MalformedResponse)
@@ -36,7 +38,8 @@ internal static class PkiMessageCodec
                 throw new CmpException(failureReason, "the message is not a DER-encoded PKIMessage");
             }
             // Trailing bytes are an error. (Non-minimal encodings from other implementations are
-            // accepted as OpenSSL accepts them; protection is always checked over the DER re-encoding.)
+            // accepted as OpenSSL accepts them; protection is checked over the bytes received and, where
+            // they are not DER, over the DER re-encoding, see ReceivedPkiMessage.)
             if (ms.Position != bytes.Length)
             {
                 throw new CmpException(failureReason,
@@ -45,7 +48,7 @@ internal static class PkiMessageCodec
             UnknownBodyCheck(obj);
             var message = PkiMessage.GetInstance(obj);
             Touch(message);
-            return message;
+            return ReceivedPkiMessage.From(message, bytes) ?? message;
         }
         catch (CmpException)
         {

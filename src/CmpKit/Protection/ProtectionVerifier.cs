@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using CmpKit.Messages;
 using Org.BouncyCastle.Asn1.Cmp;
 
 namespace CmpKit.Protection;
@@ -43,15 +44,56 @@ internal static class ProtectionVerifier
     /// <summary>C14: recomputes the MAC with the message's parameters and compares in constant time.</summary>
     public static bool VerifyMac(PkiMessage message, ReadOnlySpan<byte> secret, int maxIterations, PbmKeyMemo? keys = null)
     {
-        var expected = PasswordBasedMac.Compute(secret, message.Header.ProtectionAlg,
-            MessageProtector.ProtectedPartBytes(message.Header, message.Body), maxIterations, keys);
+        if (message.Protection.PadBits != 0)
+        {
+            return false;
+        }
         var actual = message.Protection.GetOctets();
-        return message.Protection.PadBits == 0 && CryptographicOperations.FixedTimeEquals(expected, actual);
+        foreach (var protectedPart in ProtectedParts(message))
+        {
+            var expected = PasswordBasedMac.Compute(secret, message.Header.ProtectionAlg, protectedPart, maxIterations, keys);
+            if (CryptographicOperations.FixedTimeEquals(expected, actual))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>C18: verifies the signature over ProtectedPart with the certificate's public key.</summary>
-    public static bool VerifySignature(PkiMessage message, X509Certificate2 signer) =>
-        message.Protection.PadBits == 0 &&
-        SignatureAlgorithms.Verify(signer, message.Header.ProtectionAlg,
-            MessageProtector.ProtectedPartBytes(message.Header, message.Body), message.Protection.GetOctets());
+    public static bool VerifySignature(PkiMessage message, X509Certificate2 signer)
+    {
+        if (message.Protection.PadBits != 0)
+        {
+            return false;
+        }
+        var signature = message.Protection.GetOctets();
+        foreach (var protectedPart in ProtectedParts(message))
+        {
+            if (SignatureAlgorithms.Verify(signer, message.Header.ProtectionAlg, protectedPart, signature))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// What the protection may have been computed over: ProtectedPart as received (a decoded message), and its DER
+    /// re-encoding where that differs (a message with BER inside, or one not decoded by PkiMessageCodec).
+    /// Verification stops at the first that verifies, so a message in DER costs one encoding-free check.
+    /// </summary>
+    private static IEnumerable<byte[]> ProtectedParts(PkiMessage message)
+    {
+        byte[]? received = (message as ReceivedPkiMessage)?.ReceivedProtectedPart();
+        if (received is not null)
+        {
+            yield return received;
+        }
+        var der = MessageProtector.ProtectedPartBytes(message.Header, message.Body);
+        if (received is null || !der.AsSpan().SequenceEqual(received))
+        {
+            yield return der;
+        }
+    }
 }

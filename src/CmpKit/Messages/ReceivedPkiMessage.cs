@@ -1,0 +1,62 @@
+using System.Formats.Asn1;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.Cmp;
+
+namespace CmpKit.Messages;
+
+/// <summary>
+/// A PKIMessage decoded by <see cref="PkiMessageCodec.Decode"/>, which keeps the bytes its header and body came
+/// from, so that its protection can be checked over ProtectedPart as received instead of encoding the decoded
+/// header and body again.
+/// </summary>
+/// <remarks>
+/// PKIMessage ::= SEQUENCE { header, body, ... } and ProtectedPart ::= SEQUENCE { header, body }: for a message
+/// in DER, SEQUENCE around the received header and body is the DER of ProtectedPart that RFC 9810 (section
+/// 5.1.3) protects. A message with BER inside its header or body (accepted, as OpenSSL accepts it) differs from
+/// its DER re-encoding there; <see cref="Protection.ProtectionVerifier"/> then checks the re-encoding too. A
+/// protection value that verifies over the received bytes authenticates exactly what was decoded.
+/// </remarks>
+internal sealed class ReceivedPkiMessage : PkiMessage
+{
+    private readonly byte[] _encoding;
+    private readonly int _partOffset;
+    private readonly int _partLength;
+
+    private ReceivedPkiMessage(PkiMessage decoded, byte[] encoding, int partOffset, int partLength)
+        : base(decoded.Header, decoded.Body, decoded.Protection, decoded.GetExtraCerts())
+    {
+        _encoding = encoding;
+        _partOffset = partOffset;
+        _partLength = partLength;
+    }
+
+    /// <summary>
+    /// <paramref name="decoded"/> with the message's encoding it was decoded from; null when the header and body
+    /// cannot be found in it (BouncyCastle decoded it, so that means an encoding this reader does not take, such
+    /// as an indefinite length around the message; the caller keeps <paramref name="decoded"/>).
+    /// </summary>
+    public static ReceivedPkiMessage? From(PkiMessage decoded, byte[] encoding)
+    {
+        try
+        {
+            AsnDecoder.ReadEncodedValue(encoding, AsnEncodingRules.BER, out int contentOffset, out int contentLength, out _);
+            var content = encoding.AsSpan(contentOffset, contentLength);
+            AsnDecoder.ReadEncodedValue(content, AsnEncodingRules.BER, out _, out _, out int headerLength);
+            AsnDecoder.ReadEncodedValue(content[headerLength..], AsnEncodingRules.BER, out _, out _, out int bodyLength);
+            return new ReceivedPkiMessage(decoded, encoding, contentOffset, headerLength + bodyLength);
+        }
+        catch (AsnContentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>SEQUENCE { header, body } from the header and body as received.</summary>
+    public byte[] ReceivedProtectedPart()
+    {
+        var part = new byte[DerAssembly.HeaderSize(_partLength) + _partLength];
+        int at = DerAssembly.WriteHeader(part, 0x30, _partLength);
+        _encoding.AsSpan(_partOffset, _partLength).CopyTo(part.AsSpan(at));
+        return part;
+    }
+}
