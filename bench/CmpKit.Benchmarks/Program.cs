@@ -8,6 +8,8 @@ using CmpKit.Benchmarks;
 //   dotnet run -c Release --project bench/CmpKit.Benchmarks -- --report [results directory]
 //   dotnet run -c Release --project bench/CmpKit.Benchmarks -- --loop ir|ip|transaction ec|rsa|pbm COUNT
 //     runs one CmpKit method COUNT times in a plain loop (no BenchmarkDotNet), for profilers
+//   dotnet run -c Release --project bench/CmpKit.Benchmarks -- --ratio ir|ip|transaction ec|rsa|pbm ROUNDS
+//     alternates batches of the floor and the CmpKit method, ROUNDS times, and prints the median multiple of the floor
 // Without --filter every benchmark runs. After a run, and with --report, prints each benchmark's mean
 // as a multiple of its crypto floor and its allocations per operation.
 // Artifacts (BenchmarkDotNet's reports and cmpkit-floor-report.md) go to artifacts/benchmarks/ in the repository
@@ -33,6 +35,11 @@ if (args.Length > 0 && args[0] == "--report")
 if (args.Length > 0 && args[0] == "--loop")
 {
     return ProfileLoop.Run(args.Skip(1).ToArray());
+}
+
+if (args.Length > 0 && args[0] == "--ratio")
+{
+    return ProfileLoop.Ratio(args.Skip(1).ToArray());
 }
 
 var arguments = args.Contains("--filter") || args.Contains("-f") || args.Contains("--list") ? args : [.. args, "--filter", "*"];

@@ -44,8 +44,9 @@ namespace CmpKit.Benchmarks;
 /// signatures (part of each signature operation), the chain of the result (EnrollmentResult.Chain is built
 /// only when read; the benchmark does not read it), decoding certificates (neither the mock CA nor the
 /// client parses the new certificate into an X509Certificate2 any more; the client decodes it with the message),
-/// and making the POP key from the request's SubjectPublicKeyInfo (Protection/SubjectPublicKeys.cs, ~10 us). The in-process server keeps issued certificates for revocation; the benchmark
-/// starts a new CmpServer every 1,000 transactions so that the table does not grow over the run.
+/// and making the POP key from the request's SubjectPublicKeyInfo (Protection/SubjectPublicKeys.cs, ~10 us). The
+/// in-process server keeps issued certificates for revocation (up to 100,000) and its last 1,000 transactions;
+/// the benchmark starts a new CmpServer every 1,000 transactions so that the tables do not grow over the run.
 /// </para>
 /// </remarks>
 [MemoryDiagnoser]
@@ -109,7 +110,7 @@ public class TransactionBenchmarks : CaseBase
     {
         if (++_count % 1000 == 0)
         {
-            _server = Scenario.NewServer(); // bound the server's table of issued certificates
+            _server = Scenario.NewServer(); // bound the server's tables (issued certificates, transactions)
         }
         return await _client.InitialEnrollAsync(_template).ConfigureAwait(false);
     }
