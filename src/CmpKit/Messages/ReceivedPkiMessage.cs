@@ -5,8 +5,8 @@ using Org.BouncyCastle.Asn1.Cmp;
 namespace CmpKit.Messages;
 
 /// <summary>
-/// A PKIMessage decoded by <see cref="PkiMessageCodec.Decode"/>, which keeps the bytes its header and body came
-/// from, so that its protection can be checked over ProtectedPart as received instead of encoding the decoded
+/// A PKIMessage decoded by <see cref="PkiMessageCodec.Decode"/>, which keeps a copy of its header and body as
+/// received (ProtectedPart), so that its protection can be checked over them instead of encoding the decoded
 /// header and body again.
 /// </summary>
 /// <remarks>
@@ -18,32 +18,31 @@ namespace CmpKit.Messages;
 /// </remarks>
 internal sealed class ReceivedPkiMessage : PkiMessage
 {
-    private readonly byte[] _encoding;
-    private readonly int _partOffset;
-    private readonly int _partLength;
-
-    private ReceivedPkiMessage(PkiMessage decoded, byte[] encoding, int partOffset, int partLength)
+    private ReceivedPkiMessage(PkiMessage decoded, byte[] protectedPart)
         : base(decoded.Header, decoded.Body, decoded.Protection, decoded.GetExtraCerts())
     {
-        _encoding = encoding;
-        _partOffset = partOffset;
-        _partLength = partLength;
+        ReceivedProtectedPart = protectedPart;
     }
 
     /// <summary>
-    /// <paramref name="decoded"/> with the message's encoding it was decoded from; null when the header and body
-    /// cannot be found in it (BouncyCastle decoded it, so that means an encoding this reader does not take, such
-    /// as an indefinite length around the message; the caller keeps <paramref name="decoded"/>).
+    /// <paramref name="decoded"/> with ProtectedPart as received in <paramref name="encoding"/> (copied: the message's
+    /// encoding, with its protection and extraCerts, is not kept); null when the header and body cannot be found in
+    /// it (BouncyCastle decoded it, so that means an encoding this reader does not take, such as an indefinite
+    /// length around the message; the caller keeps <paramref name="decoded"/>).
     /// </summary>
-    public static ReceivedPkiMessage? From(PkiMessage decoded, byte[] encoding)
+    public static ReceivedPkiMessage? From(PkiMessage decoded, ReadOnlySpan<byte> encoding)
     {
         try
         {
             AsnDecoder.ReadEncodedValue(encoding, AsnEncodingRules.BER, out int contentOffset, out int contentLength, out _);
-            var content = encoding.AsSpan(contentOffset, contentLength);
+            var content = encoding.Slice(contentOffset, contentLength);
             AsnDecoder.ReadEncodedValue(content, AsnEncodingRules.BER, out _, out _, out int headerLength);
             AsnDecoder.ReadEncodedValue(content[headerLength..], AsnEncodingRules.BER, out _, out _, out int bodyLength);
-            return new ReceivedPkiMessage(decoded, encoding, contentOffset, headerLength + bodyLength);
+            int partLength = headerLength + bodyLength;
+            var part = new byte[DerAssembly.HeaderSize(partLength) + partLength];
+            int at = DerAssembly.WriteHeader(part, 0x30, partLength);
+            content[..partLength].CopyTo(part.AsSpan(at));
+            return new ReceivedPkiMessage(decoded, part);
         }
         catch (AsnContentException)
         {
@@ -51,12 +50,6 @@ internal sealed class ReceivedPkiMessage : PkiMessage
         }
     }
 
-    /// <summary>SEQUENCE { header, body } from the header and body as received.</summary>
-    public byte[] ReceivedProtectedPart()
-    {
-        var part = new byte[DerAssembly.HeaderSize(_partLength) + _partLength];
-        int at = DerAssembly.WriteHeader(part, 0x30, _partLength);
-        _encoding.AsSpan(_partOffset, _partLength).CopyTo(part.AsSpan(at));
-        return part;
-    }
+    /// <summary>SEQUENCE { header, body } from the header and body as received (not to be modified).</summary>
+    public byte[] ReceivedProtectedPart { get; }
 }

@@ -85,7 +85,7 @@ internal static class ProtectionVerifier
     /// </summary>
     private static IEnumerable<byte[]> ProtectedParts(PkiMessage message)
     {
-        byte[]? received = (message as ReceivedPkiMessage)?.ReceivedProtectedPart();
+        byte[]? received = (message as ReceivedPkiMessage)?.ReceivedProtectedPart;
         if (received is not null)
         {
             yield return received;

@@ -65,7 +65,7 @@ public class ReceivedPkiMessageTests
     {
         var der = MacProtectedMessage();
         var decoded = Assert.IsType<ReceivedPkiMessage>(PkiMessageCodec.Decode(der));
-        Assert.Equal(MessageProtector.ProtectedPartBytes(decoded.Header, decoded.Body), decoded.ReceivedProtectedPart());
+        Assert.Equal(MessageProtector.ProtectedPartBytes(decoded.Header, decoded.Body), decoded.ReceivedProtectedPart);
         Assert.True(ProtectionVerifier.VerifyMac(decoded, Secret, 1000));
         Assert.False(ProtectionVerifier.VerifyMac(decoded, "other secret"u8, 1000));
         Assert.False(ProtectionVerifier.VerifyMac(PkiMessageCodec.Decode(FlipLastByteOfFreeText(der)), Secret, 1000));
@@ -76,7 +76,7 @@ public class ReceivedPkiMessageTests
     {
         var ber = WithBerHeader(MacProtectedMessage());
         var decoded = Assert.IsType<ReceivedPkiMessage>(PkiMessageCodec.Decode(ber));
-        Assert.NotEqual(MessageProtector.ProtectedPartBytes(decoded.Header, decoded.Body), decoded.ReceivedProtectedPart());
+        Assert.NotEqual(MessageProtector.ProtectedPartBytes(decoded.Header, decoded.Body), decoded.ReceivedProtectedPart);
         Assert.True(ProtectionVerifier.VerifyMac(decoded, Secret, 1000));
         Assert.False(ProtectionVerifier.VerifyMac(PkiMessageCodec.Decode(FlipLastByteOfFreeText(ber)), Secret, 1000));
     }
@@ -86,7 +86,7 @@ public class ReceivedPkiMessageTests
     {
         var ber = WithBerHeader(MacProtectedMessage());
         var decoded = (ReceivedPkiMessage)PkiMessageCodec.Decode(ber);
-        var mac = PasswordBasedMac.Compute(Secret, decoded.Header.ProtectionAlg, decoded.ReceivedProtectedPart(), 1000);
+        var mac = PasswordBasedMac.Compute(Secret, decoded.Header.ProtectionAlg, decoded.ReceivedProtectedPart, 1000);
         Assert.Equal(32, mac.Length);
         mac.CopyTo(ber, ber.Length - mac.Length); // the protection's BIT STRING ends the message (no extraCerts)
 
