@@ -71,7 +71,7 @@ public sealed partial class CmpClient
                     o.Digest, o.UseRsaPss, Client._time.GetUtcNow(), _request.CentralKeyGeneration);
         }
 
-        public override async Task<bool> HandleFinalAsync(PkiMessage response, CancellationToken ct)
+        public override Task<bool> HandleFinalAsync(PkiMessage response, CancellationToken ct)
         {
             var client = Client;
             BodyChecks.ExpectBody(response, _responseType); // C21, C25
@@ -80,7 +80,7 @@ public sealed partial class CmpClient
             if (BodyChecks.StatusAllowsCertificate(certResponse, _requestType, out var status)) // C24
             {
                 PollCertReqId = certResponse.CertReqID.LongValueExact; // waiting: poll (C22)
-                return false;
+                return Task.FromResult(false);
             }
             HeaderChecks.CaCertificatesWithinCap(rep.GetCAPubs()?.Length ?? 0, client._options.MaxCaCertificates, "caPubs"); // C27 (cap)
             Tx.CaPubs = Certificates.ToDotNet(rep.GetCAPubs());
@@ -105,6 +105,16 @@ public sealed partial class CmpClient
             {
                 rejection = client.CheckNewCertificate(certificate, _request.PublicKeyInfo, Tx);
             }
+            // What follows waits for the pkiConf: the response (the whole decoded message) is not needed there, and
+            // a client with thousands of transactions in flight should not keep each one alive meanwhile.
+            return ConfirmAsync(certificate, certReqId, status, implicitConfirm, confirm, rejection, privateKey, ct);
+        }
+
+        /// <summary>7. certConf (C30, C37) and the result, after the checks of the certificate response.</summary>
+        private async Task<bool> ConfirmAsync(IssuedCertificate certificate, long certReqId, CmpStatusInfo status, bool implicitConfirm,
+            bool confirm, CmpException? rejection, AsymmetricAlgorithm? privateKey, CancellationToken ct)
+        {
+            var client = Client;
             if (rejection is not null)
             {
                 if (confirm)
