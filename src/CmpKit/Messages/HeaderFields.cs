@@ -54,8 +54,13 @@ internal sealed record HeaderFields
     }
 
     /// <summary>GeneralizedTime in whole seconds, UTC (BouncyCastle would otherwise write fractions).</summary>
-    public static DerGeneralizedTime WholeSeconds(DateTimeOffset time) =>
-        new(time.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "Z");
+    public static DerGeneralizedTime WholeSeconds(DateTimeOffset time)
+    {
+        // From the DateTime (BouncyCastle formats it without fraction when there is none) rather than from a
+        // string, which BouncyCastle would parse again: ~2 us per message.
+        var utc = time.UtcDateTime;
+        return new(new DateTime(utc.Ticks - utc.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc));
+    }
 
     /// <summary>The implicitConfirm ITAV (RFC 9810, section 5.1.1.1), value NULL.</summary>
     public static InfoTypeAndValue ImplicitConfirm => new(CmpObjectIdentifiers.it_implicitConfirm, DerNull.Instance);
