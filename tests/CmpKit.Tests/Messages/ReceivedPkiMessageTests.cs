@@ -1,8 +1,8 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using CmpKit.Messages;
 using CmpKit.Protection;
+using CmpKit.Tests.Support;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Cmp;
 
@@ -19,19 +19,8 @@ public class ReceivedPkiMessageTests
 
     private static byte[] MacProtectedMessage()
     {
-        var fields = new HeaderFields
-        {
-            Pvno = 2,
-            Sender = Names.ToGeneralName(new X500DistinguishedName("CN=sender")),
-            Recipient = Names.NullDn,
-            MessageTime = DateTimeOffset.UtcNow,
-            TransactionId = RandomNumberGenerator.GetBytes(16),
-            SenderNonce = RandomNumberGenerator.GetBytes(16),
-            FreeText = ["some text"],
-            GeneralInfo = [],
-        };
         var protection = new MacProtectionSpec(Secret, "ref"u8.ToArray(), HashAlgorithmName.SHA256, HashAlgorithmName.SHA256, 100, 16);
-        return PkiMessageCodec.Encode(MessageProtector.Protect(fields, new PkiBody(PkiBody.TYPE_CONFIRM, DerNull.Instance), protection));
+        return PkiMessageCodec.Encode(MessageProtector.Protect(TestHeaders.Fields("some text"), new PkiBody(PkiBody.TYPE_CONFIRM, DerNull.Instance), protection));
     }
 
     /// <summary>The same message with the header's SEQUENCE length in a non-minimal long form (BER, not DER).</summary>

@@ -16,17 +16,8 @@ public class ProtectedPkiMessageTests
 {
     private static readonly TestPki.Issued Root = TestPki.CreateRoot();
 
-    private static HeaderFields Fields(int freeTextLength) => new()
-    {
-        Pvno = 2,
-        Sender = Names.ToGeneralName(new X500DistinguishedName("CN=sender")),
-        Recipient = Names.NullDn,
-        MessageTime = DateTimeOffset.UtcNow,
-        TransactionId = RandomNumberGenerator.GetBytes(16),
-        SenderNonce = RandomNumberGenerator.GetBytes(16),
-        FreeText = freeTextLength == 0 ? [] : [new string('x', freeTextLength)],
-        GeneralInfo = [],
-    };
+    private static HeaderFields Fields(int freeTextLength) =>
+        TestHeaders.Fields(freeTextLength == 0 ? [] : [new string('x', freeTextLength)]);
 
     private static PkiBody Body() => new(PkiBody.TYPE_CONFIRM, DerNull.Instance);
 
