@@ -15,6 +15,13 @@ namespace CmpKit.Cli.Options;
 /// </summary>
 internal static class CredentialLoader
 {
+    /// <summary>
+    /// An empty RSA key object to import into: on Linux OpenSSL's own class, whose SubjectPublicKeyInfo CmpKit reads
+    /// in microseconds (.NET's export takes 140-190 us per request on OpenSSL 3.0; <c>RSA.Create()</c> returns a
+    /// wrapper that hides the key from that shortcut); elsewhere the platform's.
+    /// </summary>
+    private static RSA NewRsa() => OperatingSystem.IsLinux() ? new RSAOpenSsl() : RSA.Create();
+
     private const string RsaOid = "1.2.840.113549.1.1.1";
     private const string EcOid = "1.2.840.10045.2.1";
 
@@ -152,7 +159,7 @@ internal static class CredentialLoader
                     case "PUBLIC KEY":
                         return DecodeSpki(block.Data, path, what);
                     case "RSA PUBLIC KEY":
-                        return Import(() => { var rsa = RSA.Create(); rsa.ImportRSAPublicKey(block.Data, out _); return rsa; }, path, what, "malformed RSA public key");
+                        return Import(() => { var rsa = NewRsa(); rsa.ImportRSAPublicKey(block.Data, out _); return rsa; }, path, what, "malformed RSA public key");
                     case var label when label.EndsWith("PRIVATE KEY", StringComparison.Ordinal):
                         return DecodePemPrivateKey(block, path, passphrase, what);
                 }
@@ -168,7 +175,7 @@ internal static class CredentialLoader
 
         try
         {
-            var rsa = RSA.Create();
+            var rsa = NewRsa();
             rsa.ImportRSAPublicKey(content, out int read);
             if (read == content.Length)
             {
@@ -344,7 +351,7 @@ internal static class CredentialLoader
 
                 string failure = TraditionalPemDecryptor.IsEncrypted(block) ? "cannot decrypt the key (wrong pass phrase?)" : "malformed key";
                 return block.Label == "RSA PRIVATE KEY"
-                    ? Import(() => { var rsa = RSA.Create(); rsa.ImportRSAPrivateKey(der, out _); return rsa; }, path, what, failure)
+                    ? Import(() => { var rsa = NewRsa(); rsa.ImportRSAPrivateKey(der, out _); return rsa; }, path, what, failure)
                     : Import(() => { var ec = ECDsa.Create(); ec.ImportECPrivateKey(der, out _); return ec; }, path, what, failure);
             default:
                 throw Fail(what, path, $"unsupported key type ({block.Label})");
@@ -365,7 +372,7 @@ internal static class CredentialLoader
 
         foreach (Func<AsymmetricAlgorithm> attempt in new Func<AsymmetricAlgorithm>[]
                  {
-                     () => { var rsa = RSA.Create(); rsa.ImportRSAPrivateKey(der, out _); return rsa; },
+                     () => { var rsa = NewRsa(); rsa.ImportRSAPrivateKey(der, out _); return rsa; },
                      () => { var ec = ECDsa.Create(); ec.ImportECPrivateKey(der, out _); return ec; },
                  })
         {
@@ -386,7 +393,7 @@ internal static class CredentialLoader
         string? oid = TryReadPkcs8Oid(der) ?? throw Fail(what, path, "malformed PKCS#8 private key");
         return oid switch
         {
-            RsaOid => Import(() => { var rsa = RSA.Create(); rsa.ImportPkcs8PrivateKey(der, out _); return rsa; }, path, what, "malformed RSA key"),
+            RsaOid => Import(() => { var rsa = NewRsa(); rsa.ImportPkcs8PrivateKey(der, out _); return rsa; }, path, what, "malformed RSA key"),
             EcOid => Import(() => { var ec = ECDsa.Create(); ec.ImportPkcs8PrivateKey(der, out _); return ec; }, path, what, "malformed or unsupported EC key"),
             _ => throw Fail(what, path, $"unsupported key type {KeyTypeName(oid)}; only RSA and EC keys are supported"),
         };
@@ -423,7 +430,7 @@ internal static class CredentialLoader
         // Other encryption schemes: .NET decrypts inside the typed import only; try both key types.
         foreach (Func<AsymmetricAlgorithm> attempt in new Func<AsymmetricAlgorithm>[]
                  {
-                     () => { var rsa = RSA.Create(); rsa.ImportEncryptedPkcs8PrivateKey(passphrase, der, out _); return rsa; },
+                     () => { var rsa = NewRsa(); rsa.ImportEncryptedPkcs8PrivateKey(passphrase, der, out _); return rsa; },
                      () => { var ec = ECDsa.Create(); ec.ImportEncryptedPkcs8PrivateKey(passphrase, der, out _); return ec; },
                  })
         {
@@ -444,7 +451,7 @@ internal static class CredentialLoader
         string? oid = TryReadSpkiOid(der) ?? throw Fail(what, path, "malformed public key");
         return oid switch
         {
-            RsaOid => Import(() => { var rsa = RSA.Create(); rsa.ImportSubjectPublicKeyInfo(der, out _); return rsa; }, path, what, "malformed RSA public key"),
+            RsaOid => Import(() => { var rsa = NewRsa(); rsa.ImportSubjectPublicKeyInfo(der, out _); return rsa; }, path, what, "malformed RSA public key"),
             EcOid => Import(() => { var ec = ECDsa.Create(); ec.ImportSubjectPublicKeyInfo(der, out _); return ec; }, path, what, "malformed or unsupported EC public key"),
             _ => throw Fail(what, path, $"unsupported key type {KeyTypeName(oid)}; only RSA and EC keys are supported"),
         };

@@ -348,5 +348,5 @@ public sealed partial class CmpClient
         }
     }
 
-    internal static byte[] ExportSpki(AsymmetricAlgorithm key) => key.ExportSubjectPublicKeyInfo();
+    internal static byte[] ExportSpki(AsymmetricAlgorithm key) => Protection.SubjectPublicKeys.Export(key);
 }

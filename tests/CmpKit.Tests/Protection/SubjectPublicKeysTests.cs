@@ -317,4 +317,89 @@ public class SubjectPublicKeysTests
         }
         return w.Encode();
     }
+
+    // --- export: SubjectPublicKeyInfo from a key -------------------------------------------------------
+
+    /// <summary>Keys made every way an application or the CLI makes them, each with the kind of object it gets.</summary>
+    public static TheoryData<string> ExportedKeys => new()
+    {
+        "rsa-generated-1024", "rsa-generated-2048", "rsa-generated-3072", "rsa-odd-exponent", "rsa-pkcs8", "rsa-parameters",
+        "rsa-certificate", "rsa-create", "ec-generated-P-256", "ec-generated-P-384", "ec-generated-P-521", "ec-pkcs8",
+        "ec-parameters", "ec-certificate", "ec-create", "ec-explicit-curve",
+    };
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static AsymmetricAlgorithm MakeKey(string how)
+    {
+        using var rsa = RSA.Create(2048);
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        switch (how)
+        {
+            case "rsa-generated-1024": return new RSAOpenSsl(1024);
+            case "rsa-generated-2048": return new RSAOpenSsl(2048);
+            case "rsa-generated-3072": return new RSAOpenSsl(3072);
+            case "rsa-odd-exponent":
+            {
+                // A public exponent other than 65537 (3), from parameters.
+                var p = new RSAParameters
+                {
+                    Modulus = Convert.FromHexString("C7" + new string('5', 126) + "B1"),
+                    Exponent = [0x03],
+                };
+                var k = new RSAOpenSsl();
+                k.ImportParameters(p);
+                return k;
+            }
+            case "rsa-pkcs8": { var k = new RSAOpenSsl(); k.ImportPkcs8PrivateKey(rsa.ExportPkcs8PrivateKey(), out _); return k; }
+            case "rsa-parameters": { var k = new RSAOpenSsl(); k.ImportParameters(rsa.ExportParameters(true)); return k; }
+            case "rsa-certificate":
+            {
+                var request = new CertificateRequest("CN=export", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+                using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+                return certificate.GetRSAPrivateKey()!;
+            }
+            case "rsa-create": return RSA.Create(2048);
+            case "ec-generated-P-256": return new ECDsaOpenSsl(ECCurve.NamedCurves.nistP256);
+            case "ec-generated-P-384": return new ECDsaOpenSsl(ECCurve.NamedCurves.nistP384);
+            case "ec-generated-P-521": return new ECDsaOpenSsl(ECCurve.NamedCurves.nistP521);
+            case "ec-pkcs8": { var k = new ECDsaOpenSsl(); k.ImportPkcs8PrivateKey(ec.ExportPkcs8PrivateKey(), out _); return k; }
+            case "ec-parameters": { var k = new ECDsaOpenSsl(); k.ImportParameters(ec.ExportParameters(true)); return k; }
+            case "ec-certificate":
+            {
+                var request = new CertificateRequest("CN=export", ec, HashAlgorithmName.SHA256);
+                using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+                return certificate.GetECDsaPrivateKey()!;
+            }
+            case "ec-create": return ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            default:
+            {
+                // The curve given by its parameters, not its name: .NET writes explicit parameters.
+                var k = new ECDsaOpenSsl();
+                k.ImportParameters(ec.ExportExplicitParameters(true));
+                return k;
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ExportedKeys))]
+    public void The_export_is_byte_for_byte_what_dotnet_exports(string how)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Skip("RSAOpenSsl and ECDsaOpenSsl are Linux's key classes");
+            return;
+        }
+        using var key = MakeKey(how);
+        var expected = key.ExportSubjectPublicKeyInfo();
+        Assert.Equal(expected, SubjectPublicKeys.Export(key));
+        var fast = SubjectPublicKeys.TryExportWithLibcrypto(key);
+        if (fast is not null)
+        {
+            Assert.Equal(expected, fast);
+        }
+        // Which keys the fast path takes: RSAOpenSsl keys however they were made, not RSA.Create()'s wrapper, no EC key.
+        bool takes = FastPathExpected && how.StartsWith("rsa-", StringComparison.Ordinal) && how != "rsa-create";
+        Assert.Equal(takes, fast is not null);
+    }
 }
