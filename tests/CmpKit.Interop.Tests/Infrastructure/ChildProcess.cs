@@ -10,7 +10,11 @@ internal static class ChildProcess
 {
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(5);
 
-    public static ProcessStartInfo CreateStartInfo(string fileName, IEnumerable<string> args, string workingDir)
+    /// <summary>
+    /// The start information; <paramref name="environment"/> sets variables for the child (a null value removes one).
+    /// </summary>
+    public static ProcessStartInfo CreateStartInfo(
+        string fileName, IEnumerable<string> args, string workingDir, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var psi = new ProcessStartInfo(fileName)
         {
@@ -26,6 +30,17 @@ internal static class ChildProcess
         {
             psi.ArgumentList.Add(arg);
         }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                psi.Environment.Remove(name);
+            }
+            else
+            {
+                psi.Environment[name] = value;
+            }
+        }
 
         return psi;
     }
@@ -34,10 +49,11 @@ internal static class ChildProcess
         string.Join(' ', new[] { psi.FileName }.Concat(psi.ArgumentList).Select(Quote));
 
     public static async Task<ProcessResult> RunAsync(
-        string fileName, IEnumerable<string> args, string workingDir, TimeSpan timeout, CancellationToken cancellationToken)
+        string fileName, IEnumerable<string> args, string workingDir, TimeSpan timeout, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
-        ProcessStartInfo psi = CreateStartInfo(fileName, args, workingDir);
+        ProcessStartInfo psi = CreateStartInfo(fileName, args, workingDir, environment);
         string command = Describe(psi);
 
         using var process = new Process { StartInfo = psi };
