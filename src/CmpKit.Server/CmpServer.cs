@@ -180,10 +180,43 @@ public sealed partial class CmpServer
     public Task<byte[]> HandleAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Handle(request.Span));
+        return Task.FromResult(Handle(request.Span, out RequestContext _));
     }
 
-    private byte[] Handle(ReadOnlySpan<byte> der)
+    /// <summary>
+    /// Handles one request as <see cref="HandleAsync"/> does and says what came in and what goes back, taken from
+    /// what the engine decoded and built (the HTTP endpoint's per-exchange report, without decoding both messages again).
+    /// </summary>
+    internal byte[] Handle(ReadOnlySpan<byte> der, out ExchangeSummary summary)
+    {
+        var answer = Handle(der, out RequestContext rc);
+        summary = new ExchangeSummary(rc.RequestType is int t ? BodyTypes.Name(t) : "?",
+            rc.TransactionIdFromRequest is { } tid ? ResponseBuilder.Hex(tid) : "",
+            rc.ResponseBody is { } body ? BodyTypes.Name(body.Type) : "?", rc.ResponseBody is { } b ? FirstStatus(b) : "");
+        return answer;
+    }
+
+    /// <summary>What <see cref="Handle(ReadOnlySpan{byte}, out ExchangeSummary)"/> reports.</summary>
+    /// <param name="RequestType">The request's body type name, or <c>?</c> if it could not be decoded.</param>
+    /// <param name="TransactionId">The request's transactionID in lower-case hex, or empty.</param>
+    /// <param name="ResponseType">The response's body type name.</param>
+    /// <param name="Status">The response's first PKIStatus (e.g. <c>accepted</c>) when it has one, else empty.</param>
+    internal readonly record struct ExchangeSummary(string RequestType, string TransactionId, string ResponseType, string Status);
+
+    private static string FirstStatus(PkiBody body)
+    {
+        PkiStatusInfo? info = body.Type switch
+        {
+            PkiBody.TYPE_INIT_REP or PkiBody.TYPE_CERT_REP or PkiBody.TYPE_KEY_UPDATE_REP
+                => CertRepMessage.GetInstance(body.Content).GetResponse() is { Length: > 0 } r ? r[0].Status : null,
+            PkiBody.TYPE_REVOCATION_REP => RevRepContent.GetInstance(body.Content).GetStatus() is { Length: > 0 } s ? s[0] : null,
+            PkiBody.TYPE_ERROR => ErrorMsgContent.GetInstance(body.Content).PkiStatusInfo,
+            _ => null,
+        };
+        return info is null ? "" : StatusInfos.ToCmp(info).ToString();
+    }
+
+    private byte[] Handle(ReadOnlySpan<byte> der, out RequestContext rc)
     {
         Interlocked.Increment(ref _messageCount);
         PkiMessage message;
@@ -194,10 +227,10 @@ public sealed partial class CmpServer
         catch (CmpException e)
         {
             _logger.LogWarning("CMP server: undecodable request: {Message}", e.Message);
-            var fresh = RequestContext.ForUndecodable(PublicRandom.GetBytes(NonceLength));
-            return Respond(fresh, RequestBuilder.Error(PkiStatus.Rejection, PkiFailureInfo.BadDataFormat, e.Message), negative: true);
+            rc = RequestContext.ForUndecodable(PublicRandom.GetBytes(NonceLength));
+            return Respond(rc, RequestBuilder.Error(PkiStatus.Rejection, PkiFailureInfo.BadDataFormat, e.Message), negative: true);
         }
-        var rc = RequestContext.From(message);
+        rc = RequestContext.From(message);
         try
         {
             return Process(message, rc);
@@ -206,16 +239,17 @@ public sealed partial class CmpServer
         {
             // A bug or an unexpected input that slipped through: still answer, never throw.
             _logger.LogError(e, "CMP server: internal error handling {Type}", BodyTypes.Name(message.Body.Type));
+            var error = RequestBuilder.Error(PkiStatus.Rejection, PkiFailureInfo.SystemFailure, "internal server error");
             try
             {
-                return Respond(rc, RequestBuilder.Error(PkiStatus.Rejection, PkiFailureInfo.SystemFailure, "internal server error"), negative: true);
+                return Respond(rc, error, negative: true);
             }
             catch (Exception e2) when (e2 is not OutOfMemoryException)
             {
                 _logger.LogError(e2, "CMP server: cannot build an error response");
                 var fresh = RequestContext.ForUndecodable(PublicRandom.GetBytes(NonceLength));
-                return PkiMessageCodec.Encode(MessageProtector.Protect(Header(fresh, null, false),
-                    RequestBuilder.Error(PkiStatus.Rejection, PkiFailureInfo.SystemFailure, "internal server error"), null));
+                rc.ResponseBody = error;
+                return PkiMessageCodec.Encode(MessageProtector.Protect(Header(fresh, null, false), error, null));
             }
         }
     }
@@ -306,6 +340,7 @@ public sealed partial class CmpServer
             tx.LastSenderNonce = fields.SenderNonce;
         }
         var message = MessageProtector.Protect(fields, body, protection, extraCerts);
+        rc.ResponseBody = body;
         _logger.LogInformation("CMP server: sending {Type}{Protection}", BodyTypes.Name(body.Type),
             protection switch { null => " (unprotected)", MacProtectionSpec => " (MAC-protected)", _ => " (signed)" });
         return PkiMessageCodec.Encode(message);
@@ -472,6 +507,10 @@ public sealed partial class CmpServer
         public X509Certificate2? Signer { get; set; }
         /// <summary>The request's extraCerts as decoded for checking its signature (null if not decoded yet).</summary>
         public List<X509Certificate2>? ExtraCerts { get; set; }
+        /// <summary>The request's body type (null if the request could not be decoded).</summary>
+        public int? RequestType { get; private init; }
+        /// <summary>The body of the response once built.</summary>
+        public PkiBody? ResponseBody { get; set; }
 
         public static RequestContext From(PkiMessage message)
         {
@@ -481,6 +520,7 @@ public sealed partial class CmpServer
             return new RequestContext
             {
                 Pvno = pvno.BitLength < 31 ? pvno.IntValue : -1,
+                RequestType = message.Body.Type,
                 Sender = h.Sender,
                 TransactionIdFromRequest = tid,
                 TransactionId = tid ?? PublicRandom.GetBytes(NonceLength),

@@ -73,7 +73,7 @@ internal sealed class CmpRequestHandler(CmpServer server, CmpHttpOptions options
             timeout.CancelAfter(options.RequestTimeout);
             try
             {
-                body = await ReadBodyAsync(request.Body, options.MaxRequestSize, timeout.Token).ConfigureAwait(false);
+                body = await ReadBodyAsync(request.Body, request.ContentLength, options.MaxRequestSize, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
             {
@@ -86,6 +86,12 @@ internal sealed class CmpRequestHandler(CmpServer server, CmpHttpOptions options
                 await RefuseAsync(context, e.StatusCode).ConfigureAwait(false);
                 return;
             }
+            catch (EndOfStreamException)
+            {
+                // Fewer bytes than Content-Length said (Kestrel normally reports that as a BadHttpRequestException).
+                await RefuseAsync(context, StatusCodes.Status400BadRequest).ConfigureAwait(false);
+                return;
+            }
         }
         if (body is null)
         {
@@ -94,16 +100,15 @@ internal sealed class CmpRequestHandler(CmpServer server, CmpHttpOptions options
         }
 
         // The engine never throws for bad input: anything undecodable gets a CMP error message.
-        var answer = await server.HandleAsync(body, context.RequestAborted).ConfigureAwait(false);
+        context.RequestAborted.ThrowIfCancellationRequested();
+        var answer = server.Handle(body, out var summary);
         // Reported before the response goes out, so that a log line never trails the client's next step.
         if (options.OnExchange is { } report)
         {
-            var (requestType, tid) = Describe(body);
-            var (responseType, status) = DescribeResponse(answer);
             var remote = context.Connection.RemoteIpAddress is { } ip
                 ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip) + ":" + context.Connection.RemotePort.ToString(System.Globalization.CultureInfo.InvariantCulture)
                 : "?";
-            report(new CmpHttpExchange(remote, requestType, responseType, status, tid, body.Length, answer.Length,
+            report(new CmpHttpExchange(remote, summary.RequestType, summary.ResponseType, summary.Status, summary.TransactionId, body.Length, answer.Length,
                 Stopwatch.GetElapsedTime(started), server.MessageCount));
         }
         response.StatusCode = StatusCodes.Status200OK;
@@ -119,9 +124,18 @@ internal sealed class CmpRequestHandler(CmpServer server, CmpHttpOptions options
         contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out var parsed)
         && string.Equals(parsed.MediaType, MediaType, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Reads at most <paramref name="limit"/> bytes; null when the body is longer.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(Stream stream, long limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads at most <paramref name="limit"/> bytes; null when the body is longer. With a Content-Length (at most the
+    /// limit, checked before), straight into an array of that size: Kestrel ends the body stream there.
+    /// </summary>
+    private static async Task<byte[]?> ReadBodyAsync(Stream stream, long? declared, long limit, CancellationToken cancellationToken)
     {
+        if (declared is long length && length <= limit)
+        {
+            var exact = new byte[length];
+            await stream.ReadExactlyAsync(exact, cancellationToken).ConfigureAwait(false);
+            return exact;
+        }
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         while (true)
@@ -150,40 +164,5 @@ internal sealed class CmpRequestHandler(CmpServer server, CmpHttpOptions options
         context.Response.StatusCode = status;
         context.Response.Headers.Connection = "close";
         return Task.CompletedTask;
-    }
-
-    private static (string Type, string TransactionId) Describe(byte[] der)
-    {
-        try
-        {
-            var m = PkiMessageCodec.Decode(der);
-            return (BodyTypes.Name(m.Body.Type), m.Header.TransactionID?.GetOctets() is { } tid ? ResponseBuilder.Hex(tid) : "");
-        }
-        catch (CmpException)
-        {
-            return ("?", "");
-        }
-    }
-
-    private static (string Type, string Status) DescribeResponse(byte[] der)
-    {
-        try
-        {
-            var m = PkiMessageCodec.Decode(der);
-            var content = m.Body.Content;
-            PkiStatusInfo? info = m.Body.Type switch
-            {
-                PkiBody.TYPE_INIT_REP or PkiBody.TYPE_CERT_REP or PkiBody.TYPE_KEY_UPDATE_REP
-                    => CertRepMessage.GetInstance(content).GetResponse() is { Length: > 0 } r ? r[0].Status : null,
-                PkiBody.TYPE_REVOCATION_REP => RevRepContent.GetInstance(content).GetStatus() is { Length: > 0 } s ? s[0] : null,
-                PkiBody.TYPE_ERROR => ErrorMsgContent.GetInstance(content).PkiStatusInfo,
-                _ => null,
-            };
-            return (BodyTypes.Name(m.Body.Type), info is null ? "" : StatusInfos.ToCmp(info).ToString());
-        }
-        catch (Exception e) when (e is CmpException or ArgumentException or InvalidCastException or InvalidOperationException)
-        {
-            return ("?", "");
-        }
     }
 }

@@ -266,6 +266,35 @@ public class CmpHttpHostTests
         Assert.Equal(2, reports[1].MessageCount);
     }
 
+    [Fact(Timeout = TimeoutMs)]
+    public async Task OnExchange_reports_undecodable_and_refused_requests_from_what_the_engine_saw()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var reports = new List<CmpHttpExchange>();
+        var server = new CmpServer(new MockCaOptions { SrvSecret = Secret });
+        await using var host = await StartAsync(server, new CmpHttpOptions { OnExchange = e => { lock (reports) { reports.Add(e); } } }, ct);
+        using var http = NewHttp();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        // Not a PKIMessage: an error response with a fresh transactionID, none reported for the request.
+        var garbage = "not der"u8.ToArray();
+        var response = await RawExchangeAsync(host,
+            $"POST /pkix/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/pkixcmp\r\nContent-Length: {garbage.Length}\r\nConnection: close\r\n\r\nnot der", ct);
+        Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
+        // A wrong secret: the ir is decoded, its transactionID reported, and refused.
+        await Assert.ThrowsAsync<CmpException>(() => Client(http, host,
+                new CmpClientOptions { MacCredentials = new CmpMacCredentials("wrong secret"u8.ToArray(), Reference) })
+            .InitialEnrollAsync(new CertificateRequestTemplate { NewKey = key, Subject = new X500DistinguishedName("CN=r") }, ct));
+
+        Assert.Equal(2, reports.Count);
+        Assert.Equal(("?", "error", ""), (reports[0].RequestType, reports[0].ResponseType, reports[0].TransactionId));
+        Assert.StartsWith("rejection; failInfo: badDataFormat", reports[0].Status, StringComparison.Ordinal);
+        Assert.Equal(("ir", "error"), (reports[1].RequestType, reports[1].ResponseType));
+        Assert.StartsWith("rejection; failInfo: badMessageCheck", reports[1].Status, StringComparison.Ordinal);
+        Assert.Equal(32, reports[1].TransactionId.Length);
+        Assert.Matches("^[0-9a-f]+$", reports[1].TransactionId);
+    }
+
     private static async Task<string> RawExchangeAsync(CmpHttpHost host, string request, CancellationToken ct)
     {
         using var tcp = new TcpClient();
