@@ -8,10 +8,13 @@
 #         (cpu(N2) - cpu(N1)) / (N2 - N1), so process start-up cancels out;
 #   wall  marginal wall time, the same way;
 # and the ratios cmpkit/openssl. Each point is the minimum of R runs (noise only ever adds time); the
-# clients take turns within each of the R rounds, so that a noisy stretch of time hits them alike.
+# clients take turns within each of the R rounds, so that a noisy stretch of time hits them alike. The
+# last columns give the CPU ratio of each round's own marginal figures (median and range over the rounds):
+# the machine's speed drifts by tens of percent from minute to minute, and the ratio of two figures taken
+# in the same minute moves less than the ratio of two minima taken minutes apart.
 #
 # Usage (from anywhere, on a fresh machine with the .NET SDK):
-#   bash bench/vs-openssl.sh                  # N1=10 N2=210 R=3 S=11, with the NativeAOT build
+#   bash bench/vs-openssl.sh                  # N1=10 N2=210 R=5 S=11, with the NativeAOT build
 #   N1=5 N2=55 R=1 AOT=0 bash bench/vs-openssl.sh   # quicker, noisier, JIT build only
 # GNU time counts CPU in 10 ms steps: over N2 - N1 = 200 transactions that is 0.05 ms per transaction.
 # Also prints one-shot figures (a whole process for one transaction, start-up included).
@@ -19,7 +22,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-N1="${N1:-10}"; N2="${N2:-210}"; R="${R:-3}"
+N1="${N1:-10}"; N2="${N2:-210}"; R="${R:-5}"
 CASES="${CASES:-ec rsa pbm}"; KEEPALIVE="${KEEPALIVE:-0 1}"
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -110,6 +113,21 @@ run_once() { # client n args... → prints "cpu wall" (seconds) of one run
 need bc || { echo "bench: needs bc (apt-get install bc)" >&2; exit 1; }
 
 declare -A best_cpu best_wall
+declare -A round_cpu
+record() { # label n round cpu wall: keeps the best of the point and the round's own CPU figure
+  keep_best "$1/$2" "$4" "$5"
+  round_cpu[$1/$2/$3]="$4"
+}
+# The CPU ratio label/openssl of each round's own marginal figures (both measured within the same minute):
+# "median min max" over the R rounds. Steadier than the ratio of the best points when the machine's speed
+# drifts, because a slow stretch slows both clients of a round.
+round_ratios() { # label
+  local r ratios=()
+  for r in $(seq "$R"); do
+    ratios+=("$(echo "(${round_cpu[$1/$N2/$r]} - ${round_cpu[$1/$N1/$r]}) / (${round_cpu[openssl/$N2/$r]} - ${round_cpu[openssl/$N1/$r]})" | bc -l)")
+  done
+  printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f %.2f %.2f\n", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'
+}
 keep_best() { # key cpu wall
   if [ -z "${best_cpu[$1]:-}" ] || (( $(echo "$2 < ${best_cpu[$1]}" | bc -l) )); then best_cpu[$1]="$2"; fi
   if [ -z "${best_wall[$1]:-}" ] || (( $(echo "$3 < ${best_wall[$1]}" | bc -l) )); then best_wall[$1]="$3"; fi
@@ -128,24 +146,27 @@ done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(openssl version); dotnet $(dotnet --version); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "per transaction (ir + certConf), marginal over -repeat $N1 vs $N2, best of $R; x = ratio to openssl"
-printf '%-5s %-3s | %10s %10s %10s %6s %6s | %10s %10s %10s %6s %6s\n' case ka "openssl" "cmpkit" "cmpkit-aot" "x" "x-aot" "openssl" "cmpkit" "cmpkit-aot" "x" "x-aot"
-printf '%-5s %-3s | %-45s | %-45s\n' "" "" "client CPU (user+sys) ms" "wall ms"
+printf '%-5s %-3s | %10s %10s %10s %6s %6s | %10s %10s %10s %6s %6s | %-16s %-16s\n' case ka "openssl" "cmpkit" "cmpkit-aot" "x" "x-aot" "openssl" "cmpkit" "cmpkit-aot" "x" "x-aot" "x rounds" "x-aot rounds"
+printf '%-5s %-3s | %-45s | %-45s | %-33s\n' "" "" "client CPU (user+sys) ms" "wall ms" "CPU x per round: median (min-max)"
+fmt_rounds() { # "median min max" → "median (min-max)"
+  if [ "$1" = - ]; then printf -- -; else read -r m lo hi <<< "$1"; printf '%s (%s-%s)' "$m" "$lo" "$hi"; fi
+}
 ratio() { if [ -n "$2" ] && [ "$2" != "-" ]; then printf '%.2f' "$(echo "$2 / $1" | bc -l)"; else printf '%s' -; fi; }
 for c in $CASES; do
   for k in $KEEPALIVE; do
     # R rounds; in each, every client with N1 and N2 transactions in turn against fresh mock servers,
     # so that a noisy minute hits all clients alike; each point is the best of its R runs.
-    best_cpu=(); best_wall=()
-    for _ in $(seq "$R"); do
+    best_cpu=(); best_wall=(); round_cpu=()
+    for r in $(seq "$R"); do
       fresh_mocks
       for n in "$N1" "$N2"; do
         # shellcheck disable=SC2046
-        keep_best "openssl/$n" $(run_once openssl "$n" cmp $(args_for "$c" "$k"))
+        record openssl "$n" "$r" $(run_once openssl "$n" cmp $(args_for "$c" "$k"))
         # shellcheck disable=SC2046
-        keep_best "cmpkit/$n" $(run_once "$cmpkit" "$n" $(args_for "$c" "$k"))
+        record cmpkit "$n" "$r" $(run_once "$cmpkit" "$n" $(args_for "$c" "$k"))
         if [ -n "$aot" ]; then
           # shellcheck disable=SC2046
-          keep_best "aot/$n" $(run_once "$aot" "$n" $(args_for "$c" "$k"))
+          record aot "$n" "$r" $(run_once "$aot" "$n" $(args_for "$c" "$k"))
         fi
       done
     done
@@ -155,8 +176,13 @@ for c in $CASES; do
     if [ -n "$aot" ]; then
       read -r ac aw < <(marginal aot)
     fi
-    printf '%-5s %-3s | %10s %10s %10s %6s %6s | %10s %10s %10s %6s %6s\n' "$c" "$k" "$oc" "$kc" "$ac" \
-      "$(ratio "$oc" "$kc")" "$(ratio "$oc" "$ac")" "$ow" "$kw" "$aw" "$(ratio "$ow" "$kw")" "$(ratio "$ow" "$aw")"
+    rk="$(round_ratios cmpkit)"; ra=-
+    if [ -n "$aot" ]; then
+      ra="$(round_ratios aot)"
+    fi
+    printf '%-5s %-3s | %10s %10s %10s %6s %6s | %10s %10s %10s %6s %6s | %-16s %-16s\n' "$c" "$k" "$oc" "$kc" "$ac" \
+      "$(ratio "$oc" "$kc")" "$(ratio "$oc" "$ac")" "$ow" "$kw" "$aw" "$(ratio "$ow" "$kw")" "$(ratio "$ow" "$aw")" \
+      "$(fmt_rounds "$rk")" "$(fmt_rounds "$ra")"
   done
 done
 
