@@ -250,8 +250,7 @@ public class CmpHttpHostTests
     {
         var ct = TestContext.Current.CancellationToken;
         var reports = new List<CmpHttpExchange>();
-        var server = new CmpServer(new MockCaOptions { SrvSecret = Secret });
-        await using var host = await StartAsync(server, new CmpHttpOptions { OnExchange = e => { lock (reports) { reports.Add(e); } } }, ct);
+        await using var host = await StartReportingAsync(reports, ct);
         using var http = NewHttp();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
@@ -271,8 +270,7 @@ public class CmpHttpHostTests
     {
         var ct = TestContext.Current.CancellationToken;
         var reports = new List<CmpHttpExchange>();
-        var server = new CmpServer(new MockCaOptions { SrvSecret = Secret });
-        await using var host = await StartAsync(server, new CmpHttpOptions { OnExchange = e => { lock (reports) { reports.Add(e); } } }, ct);
+        await using var host = await StartReportingAsync(reports, ct);
         using var http = NewHttp();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
@@ -294,6 +292,11 @@ public class CmpHttpHostTests
         Assert.Equal(32, reports[1].TransactionId.Length);
         Assert.Matches("^[0-9a-f]+$", reports[1].TransactionId);
     }
+
+    /// <summary>A host whose endpoint adds every exchange report to <paramref name="reports"/>.</summary>
+    private static Task<CmpHttpHost> StartReportingAsync(List<CmpHttpExchange> reports, CancellationToken ct) =>
+        StartAsync(new CmpServer(new MockCaOptions { SrvSecret = Secret }),
+            new CmpHttpOptions { OnExchange = e => { lock (reports) { reports.Add(e); } } }, ct);
 
     private static async Task<string> RawExchangeAsync(CmpHttpHost host, string request, CancellationToken ct)
     {
