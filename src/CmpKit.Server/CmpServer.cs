@@ -190,30 +190,41 @@ public sealed partial class CmpServer
     internal byte[] Handle(ReadOnlySpan<byte> der, out ExchangeSummary summary)
     {
         var answer = Handle(der, out RequestContext rc);
-        summary = new ExchangeSummary(rc.RequestType is int t ? BodyTypes.Name(t) : "?",
-            rc.TransactionIdFromRequest is { } tid ? ResponseBuilder.Hex(tid) : "",
-            rc.ResponseBody is { } body ? BodyTypes.Name(body.Type) : "?", rc.ResponseBody is { } b ? FirstStatus(b) : "");
+        summary = new ExchangeSummary(rc.RequestType, rc.TransactionIdFromRequest, rc.ResponseBody);
         return answer;
     }
 
-    /// <summary>What <see cref="Handle(ReadOnlySpan{byte}, out ExchangeSummary)"/> reports.</summary>
-    /// <param name="RequestType">The request's body type name, or <c>?</c> if it could not be decoded.</param>
-    /// <param name="TransactionId">The request's transactionID in lower-case hex, or empty.</param>
-    /// <param name="ResponseType">The response's body type name.</param>
-    /// <param name="Status">The response's first PKIStatus (e.g. <c>accepted</c>) when it has one, else empty.</param>
-    internal readonly record struct ExchangeSummary(string RequestType, string TransactionId, string ResponseType, string Status);
-
-    private static string FirstStatus(PkiBody body)
+    /// <summary>
+    /// What <see cref="Handle(ReadOnlySpan{byte}, out ExchangeSummary)"/> reports: the pieces the engine had at hand,
+    /// made into text only when read (the endpoint reads them only when someone listens).
+    /// </summary>
+    internal readonly struct ExchangeSummary(int? requestType, byte[]? transactionId, PkiBody? response)
     {
-        PkiStatusInfo? info = body.Type switch
+        /// <summary>The request's body type name, or <c>?</c> if it could not be decoded.</summary>
+        public string RequestType => requestType is int t ? BodyTypes.Name(t) : "?";
+
+        /// <summary>The request's transactionID in lower-case hex, or empty.</summary>
+        public string TransactionId => transactionId is { } tid ? ResponseBuilder.Hex(tid) : "";
+
+        /// <summary>The response's body type name.</summary>
+        public string ResponseType => response is { } body ? BodyTypes.Name(body.Type) : "?";
+
+        /// <summary>The response's first PKIStatus (e.g. <c>accepted</c>, with its failInfo and text) when it has one, else empty.</summary>
+        public string Status
         {
-            PkiBody.TYPE_INIT_REP or PkiBody.TYPE_CERT_REP or PkiBody.TYPE_KEY_UPDATE_REP
-                => CertRepMessage.GetInstance(body.Content).GetResponse() is { Length: > 0 } r ? r[0].Status : null,
-            PkiBody.TYPE_REVOCATION_REP => RevRepContent.GetInstance(body.Content).GetStatus() is { Length: > 0 } s ? s[0] : null,
-            PkiBody.TYPE_ERROR => ErrorMsgContent.GetInstance(body.Content).PkiStatusInfo,
-            _ => null,
-        };
-        return info is null ? "" : StatusInfos.ToCmp(info).ToString();
+            get
+            {
+                PkiStatusInfo? info = response?.Type switch
+                {
+                    PkiBody.TYPE_INIT_REP or PkiBody.TYPE_CERT_REP or PkiBody.TYPE_KEY_UPDATE_REP
+                        => CertRepMessage.GetInstance(response.Content).GetResponse() is { Length: > 0 } r ? r[0].Status : null,
+                    PkiBody.TYPE_REVOCATION_REP => RevRepContent.GetInstance(response.Content).GetStatus() is { Length: > 0 } s ? s[0] : null,
+                    PkiBody.TYPE_ERROR => ErrorMsgContent.GetInstance(response.Content).PkiStatusInfo,
+                    _ => null,
+                };
+                return info is null ? "" : StatusInfos.ToCmp(info).ToString();
+            }
+        }
     }
 
     private byte[] Handle(ReadOnlySpan<byte> der, out RequestContext rc)
