@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Cmp;
@@ -19,8 +20,28 @@ internal static class Certificates
     public static CmpCertificate ToCmp(X509Certificate2 certificate) =>
         Recurring.GetOrAdd(certificate.RawDataMemory.Span, certificate, static c => Decode(c))!;
 
+    /// <summary>
+    /// A received certificate (an element of extraCerts: <paramref name="length"/> bytes of DER at <paramref name="offset"/>
+    /// in <paramref name="message"/>) as a BouncyCastle CMPCertificate, decoded once per process: the same certificates
+    /// come in every message.
+    /// </summary>
+    /// <exception cref="ArgumentException">Or another exception of BouncyCastle's: the bytes are not a certificate.</exception>
+    public static CmpCertificate FromDer(byte[] message, int offset, int length) =>
+        Recurring.GetOrAdd(message.AsSpan(offset, length), (message, offset, length), static s =>
+            Remembered(new CmpCertificate(X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(s.message.AsSpan(s.offset, s.length).ToArray())))))!;
+
     private static CmpCertificate Decode(X509Certificate2 certificate) =>
-        new(X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(certificate.RawData)));
+        Remembered(new(X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(certificate.RawData))));
+
+    // The DER encoding of each certificate structure handed out by the cache above, made once (ToDotNet needs it for
+    // every message that carries the certificate). The DER re-encoding, not the bytes received: those may be BER.
+    private static readonly ConditionalWeakTable<CmpCertificate, byte[]> Encodings = new();
+
+    private static CmpCertificate Remembered(CmpCertificate certificate)
+    {
+        Encodings.AddOrUpdate(certificate, certificate.X509v3PKCert.GetEncoded(Asn1Encodable.Der));
+        return certificate;
+    }
 
     /// <summary>Converts a CMPCertificate; null for the (unused) other-certificate choice.</summary>
     /// <param name="certificate">The certificate.</param>
@@ -35,7 +56,7 @@ internal static class Certificates
         }
         try
         {
-            var der = certificate.X509v3PKCert.GetEncoded(Asn1Encodable.Der);
+            var der = Encodings.TryGetValue(certificate, out var known) ? known : certificate.X509v3PKCert.GetEncoded(Asn1Encodable.Der);
             return ParsedCertificateCache.Load(der);
         }
         catch (System.Security.Cryptography.CryptographicException e)

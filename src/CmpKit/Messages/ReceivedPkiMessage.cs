@@ -38,16 +38,21 @@ internal sealed class ReceivedPkiMessage : PkiMessage
             var content = encoding.Slice(contentOffset, contentLength);
             AsnDecoder.ReadEncodedValue(content, AsnEncodingRules.BER, out _, out _, out int headerLength);
             AsnDecoder.ReadEncodedValue(content[headerLength..], AsnEncodingRules.BER, out _, out _, out int bodyLength);
-            int partLength = headerLength + bodyLength;
-            var part = new byte[DerAssembly.HeaderSize(partLength) + partLength];
-            int at = DerAssembly.WriteHeader(part, 0x30, partLength);
-            content[..partLength].CopyTo(part.AsSpan(at));
-            return new ReceivedPkiMessage(decoded, part);
+            return Of(decoded, content[..(headerLength + bodyLength)]);
         }
         catch (AsnContentException)
         {
             return null;
         }
+    }
+
+    /// <summary><paramref name="decoded"/> with ProtectedPart made from <paramref name="headerAndBody"/>, its header and body as received.</summary>
+    public static ReceivedPkiMessage Of(PkiMessage decoded, ReadOnlySpan<byte> headerAndBody)
+    {
+        var part = new byte[DerAssembly.HeaderSize(headerAndBody.Length) + headerAndBody.Length];
+        int at = DerAssembly.WriteHeader(part, 0x30, headerAndBody.Length);
+        headerAndBody.CopyTo(part.AsSpan(at));
+        return new ReceivedPkiMessage(decoded, part);
     }
 
     /// <summary>SEQUENCE { header, body } from the header and body as received (not to be modified).</summary>

@@ -2,6 +2,8 @@ using System.Text;
 using CmpKit.Messages;
 using CmpKit.Protection;
 using CmpKit.Tests.Support;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.Cmp;
 
 namespace CmpKit.Tests.Messages;
 
@@ -44,6 +46,8 @@ public class VectorTests
             return;
         }
         var message = PkiMessageCodec.Decode(bytes);
+        // The same structure as BouncyCastle's own decoding of the whole message (Decode takes extraCerts apart).
+        Assert.Equal(PkiMessage.GetInstance(Asn1Object.FromByteArray(bytes)).GetEncoded(Asn1Encodable.Der), message.GetEncoded(Asn1Encodable.Der));
         Assert.Equal(row[1], BodyTypes.Name(message.Body.Type), ignoreCase: true);
         Assert.Equal(row[2], "pvno=" + message.Header.Pvno.Value);
         var verification = row[^1];
